@@ -1,0 +1,38 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import { paths } from '../../tools/paths';
+
+/** The variables tools/toolchain.ts wrote; a missing toolchain fails the test loudly. */
+export function toolchainEnv(): NodeJS.ProcessEnv {
+  if (!fs.existsSync(paths.toolchainEnv)) {
+    throw new Error(`${paths.toolchainEnv} is missing: run \`npm run bootstrap\` (npm test does it first)`);
+  }
+  const vars: Record<string, string> = {};
+  for (const line of fs.readFileSync(paths.toolchainEnv, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (m) vars[m[1]] = JSON.parse(m[2]) as string;
+  }
+  return { ...process.env, ...vars };
+}
+
+export interface CommandResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the project's Terraform-compatible CLI (Terraform or OpenTofu) in `cwd`. */
+export function terraform(args: readonly string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): CommandResult {
+  const env = { ...toolchainEnv(), ...extraEnv, TF_IN_AUTOMATION: '1' };
+  const cli = env.TERRAFORM_BINARY_NAME as string;
+  const r = spawnSync(cli, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like terraform(), but throws with the CLI's own output when it fails. */
+export function terraformOk(args: readonly string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): string {
+  const r = terraform(args, cwd, extraEnv);
+  if (r.status !== 0) throw new Error(`terraform ${args.join(' ')} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}

@@ -1,0 +1,40 @@
+import { TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { ProviderPin } from '../config';
+
+export interface KubernetesProvidersProps {
+  /** kubeconfig path shared by the kubernetes and helm providers. */
+  readonly configPath: string;
+  /** kubeconfig context; undefined uses the current context. */
+  readonly context?: string;
+  /** Pinned kubernetes provider (version written into required_providers). */
+  readonly kubernetesProvider: ProviderPin;
+  /** Pinned helm provider (version written into required_providers). */
+  readonly helmProvider: ProviderPin;
+}
+
+/**
+ * The kubernetes and helm providers of one stack, talking to the same cluster, with
+ * `required_providers` pinned to the exact builds in the local provider mirror.
+ */
+export class KubernetesProviders extends Construct {
+  readonly kubernetes: KubernetesProvider;
+  readonly helm: HelmProvider;
+
+  constructor(scope: Construct, id: string, props: KubernetesProvidersProps) {
+    super(scope, id);
+    this.kubernetes = new KubernetesProvider(this, 'kubernetes', {
+      configPath: props.configPath,
+      configContext: props.context,
+    });
+    this.helm = new HelmProvider(this, 'helm', {
+      kubernetes: { configPath: props.configPath, configContext: props.context },
+    });
+    const stack = TerraformStack.of(this);
+    for (const pin of [props.kubernetesProvider, props.helmProvider]) {
+      stack.addOverride(`terraform.required_providers.${pin.type}.version`, pin.version);
+    }
+  }
+}
