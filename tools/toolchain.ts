@@ -187,6 +187,27 @@ function writeCliConfig(): void {
   fs.writeFileSync(paths.cliConfig, config);
 }
 
+/** TypeScript bindings for providers without a prebuilt package (Mongey/kafka), from the mirror's schema. */
+async function providerBindings(cli: string): Promise<void> {
+  const pin = versions.providers.kafka;
+  const generated = path.join(PROJECT_ROOT, '.gen', 'versions.json');
+  if (fs.existsSync(generated)) {
+    const have = JSON.parse(fs.readFileSync(generated, 'utf8')) as Record<string, string>;
+    if (Object.entries(have).some(([source, v]) => source.endsWith(`/${pin.namespace.toLowerCase()}/${pin.type}`) && v === pin.version)) {
+      console.log(`    bindings for ${pin.namespace}/${pin.type} ${pin.version}: generated`);
+      return;
+    }
+  }
+  const done = step(`generating TypeScript bindings for ${pin.namespace}/${pin.type} ${pin.version} (cdktf get)`);
+  await runLogged(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdktf'), ['get', '--force'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, TF_CLI_CONFIG_FILE: paths.cliConfig, TERRAFORM_BINARY_NAME: cli, CHECKPOINT_DISABLE: '1', CI: '1' },
+    logFile: path.join(paths.logs, 'cdktf-get.log'),
+    activity: 'generating provider bindings',
+  });
+  done();
+}
+
 function writeToolchainEnv(cli: string): void {
   const env = {
     TF_CLI_CONFIG_FILE: paths.cliConfig,
@@ -208,6 +229,7 @@ async function main(): Promise<void> {
   const go = needsGo ? requireGo() : '';
   for (const [name, pin] of Object.entries(versions.providers)) await buildProvider(go, name, pin);
   writeCliConfig();
+  await providerBindings(cli);
   await kafkaJars();
   writeToolchainEnv(cli);
   console.log(`toolchain ready in ${Math.round((Date.now() - started) / 1000)}s (cache: ${paths.cache})`);

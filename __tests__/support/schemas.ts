@@ -1,0 +1,123 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv, { ErrorObject } from 'ajv';
+import { parse, parseAllDocuments } from 'yaml';
+import { PROJECT_ROOT } from '../../tools/paths';
+
+/** Upstream CRDs and chart values, byte-exact copies beside the project. */
+export const SCHEMAS_DIR = process.env.KAFKA_PLATFORM_SCHEMAS ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'schemas');
+
+function requireSchemas(): void {
+  if (!fs.existsSync(SCHEMAS_DIR)) {
+    throw new Error(`upstream schemas not found at ${SCHEMAS_DIR}: check out shared/ beside the project or set KAFKA_PLATFORM_SCHEMAS`);
+  }
+}
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * Kubernetes prunes fields a structural schema does not declare, so a typo is silently
+ * dropped at apply time. Closing every declared object makes the same typo fail here.
+ */
+function closeObjects(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && value && typeof value === 'object') {
+      out[key] = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, closeObjects(v)]));
+    } else if ((key === 'items' || key === 'additionalProperties') && value && typeof value === 'object') {
+      out[key] = closeObjects(value as JsonSchema);
+    } else if ((key === 'oneOf' || key === 'anyOf' || key === 'allOf') && Array.isArray(value)) {
+      out[key] = value.map((v) => closeObjects(v as JsonSchema));
+    } else {
+      out[key] = value;
+    }
+  }
+  if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+interface CrdVersion {
+  name: string;
+  schema: { openAPIV3Schema: JsonSchema };
+}
+
+let crdIndex: Map<string, JsonSchema> | undefined;
+
+/** Every CRD under the schemas directory, keyed by `apiVersion/kind`. */
+export function crdSchemas(): Map<string, JsonSchema> {
+  if (crdIndex) return crdIndex;
+  requireSchemas();
+  crdIndex = new Map();
+  for (const dir of fs.readdirSync(SCHEMAS_DIR)) {
+    const full = path.join(SCHEMAS_DIR, dir);
+    if (!fs.statSync(full).isDirectory()) continue;
+    for (const file of fs.readdirSync(full).filter((f) => f.endsWith('.yaml'))) {
+      for (const doc of parseAllDocuments(fs.readFileSync(path.join(full, file), 'utf8'))) {
+        const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: CrdVersion[] } };
+        if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
+        for (const v of crd.spec.versions) {
+          crdIndex.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, closeObjects(v.schema.openAPIV3Schema));
+        }
+      }
+    }
+  }
+  return crdIndex;
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajv.addFormat('int32', true);
+ajv.addFormat('int64', true);
+ajv.addFormat('double', true);
+
+function describe(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const extra = e.keyword === 'additionalProperties' ? ` (unknown field "${(e.params as { additionalProperty: string }).additionalProperty}")` : '';
+    return `${e.instancePath || '/'} ${e.message}${extra}`;
+  });
+}
+
+/** Problems of one custom resource against its CRD's openAPIV3Schema; [] when valid. */
+export function validateCustomResource(resource: { apiVersion: string; kind: string }): string[] {
+  const key = `${resource.apiVersion}/${resource.kind}`;
+  const schema = crdSchemas().get(key);
+  if (!schema) return [`no CRD schema for ${key} in ${SCHEMAS_DIR}`];
+  const validate = ajv.compile(schema);
+  return validate(resource) ? [] : describe(validate.errors);
+}
+
+/** The default values.yaml of a chart in the schemas directory (strimzi, loki, alloy, ...). */
+export function chartDefaults(chart: string): unknown {
+  requireSchemas();
+  return parse(fs.readFileSync(path.join(SCHEMAS_DIR, chart, 'values.yaml'), 'utf8')) as unknown;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Key paths set in `values` that the chart's defaults do not have. A default that is an
+ * empty map (e.g. podAnnotations) or null is free-form and accepts any key below it.
+ */
+export function unknownValuesKeys(values: unknown, defaults: unknown, prefix = ''): string[] {
+  if (!isMap(values) || !isMap(defaults)) return [];
+  if (Object.keys(defaults).length === 0) return [];
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const at = prefix ? `${prefix}.${key}` : key;
+    if (!(key in defaults)) {
+      unknown.push(at);
+      continue;
+    }
+    unknown.push(...unknownValuesKeys(value, defaults[key], at));
+  }
+  return unknown;
+}
+
+/** Problems of chart values against a chart's values.schema.json, when the chart ships one. */
+export function validateChartValuesSchema(chart: string, values: unknown): string[] {
+  const file = path.join(SCHEMAS_DIR, chart, 'values.schema.json');
+  if (!fs.existsSync(file)) return [];
+  const validate = ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8')) as JsonSchema);
+  return validate(values) ? [] : describe(validate.errors);
+}

@@ -1,0 +1,94 @@
+import { execFile, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { versions } from '../config';
+import { paths } from './paths';
+
+/** Directory holding the Kafka jars (broker, storage tool, admin tools) from Maven Central. */
+export const KAFKA_LIBS_DIR = paths.kafkaLibs;
+/** Java classpath covering every jar of `KAFKA_LIBS_DIR`. */
+export const KAFKA_CLASSPATH = `${KAFKA_LIBS_DIR}${path.sep}*`;
+
+/** Well-known main classes of Kafka's command-line tools (as in the kafka-*.sh scripts). */
+export const KafkaTools = {
+  topics: 'org.apache.kafka.tools.TopicCommand',
+  configs: 'kafka.admin.ConfigCommand',
+  metadataQuorum: 'org.apache.kafka.tools.MetadataQuorumCommand',
+  consumerGroups: 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+  brokerApiVersions: 'org.apache.kafka.tools.BrokerApiVersionsCommand',
+  features: 'org.apache.kafka.tools.FeatureCommand',
+  storage: 'kafka.tools.StorageTool',
+} as const;
+
+/** The java binary: `$JAVA_HOME/bin/java` when set, otherwise `java` from PATH. */
+export function javaBinary(): string {
+  const home = process.env.JAVA_HOME;
+  if (home) {
+    const candidate = path.join(home, 'bin', 'java');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return 'java';
+}
+
+const JAVA_MISSING =
+  'Java 17+ is required: install openjdk-17-jre-headless (apt-get install openjdk-17-jre-headless) or any JDK 17+, and put java on PATH or set JAVA_HOME';
+
+let javaChecked = false;
+
+/** Throws a clear error when Java 17+ or the Kafka jars are missing. Cheap after the first call. */
+export function requireJavaAndKafka(): void {
+  if (!javaChecked) {
+    const r = spawnSync(javaBinary(), ['-version'], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) throw new Error(JAVA_MISSING);
+    // `java -version` prints e.g. `openjdk version "17.0.15"` (or "1.8.0_392" for Java 8).
+    const m = /version "(\d+)(?:\.(\d+))?/.exec(`${r.stderr}${r.stdout}`);
+    const major = m ? (Number(m[1]) === 1 ? Number(m[2]) : Number(m[1])) : NaN;
+    if (!(major >= 17)) throw new Error(`${JAVA_MISSING} (found: ${(r.stderr || r.stdout).split('\n')[0].trim()})`);
+    javaChecked = true;
+  }
+  if (!fs.existsSync(path.join(KAFKA_LIBS_DIR, `kafka_${versions.kafka.scala}-${versions.kafka.version}.jar`))) {
+    throw new Error(`Kafka ${versions.kafka.version} jars are missing in ${KAFKA_LIBS_DIR}: run \`npm run bootstrap\``);
+  }
+}
+
+/** JVM flags for short-lived tools: start fast, stay small. */
+const TOOL_JVM_ARGS = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
+
+/** Drops the logging framework's own start-up chatter, which is not the tool's output. */
+function withoutLoggerNoise(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('SLF4J:') && !line.startsWith('SLF4J('))
+    .join('\n')
+    .trim();
+}
+
+export interface KafkaToolOptions {
+  /** Kill the tool after this many milliseconds (default 60 s). */
+  readonly timeoutMs?: number;
+  /** Extra JVM flags placed before the main class. */
+  readonly jvmArgs?: readonly string[];
+}
+
+/**
+ * Runs one of Kafka's own Java tools (e.g. `KafkaTools.topics`) from the project's Kafka jars
+ * and resolves with its stdout. Rejects with the tool's stderr (or stdout) when it exits non-zero.
+ */
+export function runKafkaTool(mainClass: string, args: readonly string[], options: KafkaToolOptions = {}): Promise<string> {
+  requireJavaAndKafka();
+  const javaArgs = [...TOOL_JVM_ARGS, ...(options.jvmArgs ?? []), '-cp', KAFKA_CLASSPATH, mainClass, ...args];
+  return new Promise((resolve, reject) => {
+    execFile(
+      javaBinary(),
+      javaArgs,
+      { encoding: 'utf8', timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const shortName = mainClass.split('.').pop();
+        const detail = withoutLoggerNoise(stderr) || withoutLoggerNoise(stdout) || error.message;
+        const why = error.killed ? `timed out after ${options.timeoutMs ?? 60_000} ms` : `failed (exit ${error.code ?? error.signal})`;
+        reject(new Error(`${shortName} ${args.join(' ')} ${why}:\n${detail}`));
+      },
+    );
+  });
+}
