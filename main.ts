@@ -1,18 +1,41 @@
 import { App } from 'cdktf';
-import { ENVIRONMENT_VARIABLE, loadConfig } from './config';
+import { ENVIRONMENT_VARIABLE, EnvironmentConfig, StateBackendConfig, loadConfig } from './config';
 import { AddonsStack } from './stacks/addons-stack';
 import { KafkaStack } from './stacks/kafka-stack';
+import { LocalKafkaStack } from './stacks/local-kafka-stack';
 import { WorkloadsStack } from './stacks/workloads-stack';
 
-/** Builds the stacks of one environment: addons -> kafka -> workloads. */
-export function buildApp(app: App = new App()): App {
+export interface BuildOptions {
+  /** Replaces the environment's state backend (tests point it at their own PostgreSQL). */
+  readonly backend?: StateBackendConfig;
+}
+
+/** Builds the stacks of one environment: addons -> kafka -> workloads (only kafka-stack for `local`). */
+export function buildApp(app: App = new App(), options: BuildOptions = {}): App {
   const requested = (app.node.tryGetContext('environment') as string | undefined) ?? process.env[ENVIRONMENT_VARIABLE];
-  const env = loadConfig(requested);
+  const loaded = loadConfig(requested);
+  const env: EnvironmentConfig = options.backend ? { ...loaded, backend: options.backend } : loaded;
+
+  if (env.name === 'local') {
+    new LocalKafkaStack(app, 'kafka-stack', { env });
+    return app;
+  }
 
   const addons = new AddonsStack(app, 'addons-stack', { env });
-  const kafka = new KafkaStack(app, 'kafka-stack', { env });
+  const kafka = new KafkaStack(app, 'kafka-stack', { env, kafkaNamespace: addons.kafkaNamespace });
   kafka.addDependency(addons);
-  const workloads = new WorkloadsStack(app, 'workloads-stack', { env, bootstrapServers: kafka.bootstrapServers });
+  const workloads = new WorkloadsStack(app, 'workloads-stack', {
+    env,
+    bootstrapServers: kafka.bootstrapServers,
+    kafkaNamespace: kafka.kafkaNamespace,
+    clusterCaSecretName: kafka.clusterCaSecretName,
+    producerUserName: kafka.producerUserName,
+    consumerUserName: kafka.consumerUserName,
+    postsTopic: kafka.postsTopic,
+    postsDlqTopic: kafka.postsDlqTopic,
+    postsPartitions: kafka.postsPartitions,
+    monitoringNamespace: addons.monitoringNamespace,
+  });
   workloads.addDependency(kafka);
   return app;
 }

@@ -13,11 +13,49 @@ export type StateBackendConfig =
       readonly directory: string;
     }
   | {
-      /** PostgreSQL; the connection string is read from `PG_CONN_STR` at init time. */
+      /** PostgreSQL with advisory locks; the connection string is read from `PG_CONN_STR` at init time. */
       readonly type: 'pg';
       /** Schema prefix; each stack gets `<prefix>_<stack>` so states never mix. */
       readonly schemaPrefix: string;
+    }
+  | {
+      /** S3 with native lock files (`use_lockfile`); credentials from the AWS environment. */
+      readonly type: 's3';
+      /** Bucket holding the states. */
+      readonly bucket: string;
+      /** Bucket region. */
+      readonly region: string;
+      /** Key prefix; each stack's state is `<prefix>/<stack>.tfstate`. */
+      readonly keyPrefix: string;
+    }
+  | {
+      /** A Kubernetes Secret per stack (with a Lease as lock); kubeconfig from the environment config. */
+      readonly type: 'kubernetes';
+      /** Namespace holding the state Secrets. */
+      readonly namespace: string;
+      /** Suffix prefix; each stack's Secret is `tfstate-default-<prefix>-<stack>`. */
+      readonly secretSuffixPrefix: string;
     };
+
+/** Requests and limits of one container, as Kubernetes quantities. */
+export interface ContainerResources {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/** Requests and limits of every pod the Strimzi operator runs for the cluster. */
+export interface KafkaResourcesConfig {
+  /** Broker nodes, and combined controller+broker nodes. */
+  readonly brokers: ContainerResources;
+  /** Dedicated KRaft controllers (unused with combined roles). */
+  readonly controllers: ContainerResources;
+  /** The entity operator's User Operator (the only one run: topics belong to Terraform). */
+  readonly userOperator: ContainerResources;
+  /** Cruise Control (unused when `cruiseControl` is off). */
+  readonly cruiseControl: ContainerResources;
+  /** Kafka Exporter (consumer lag metrics). */
+  readonly kafkaExporter: ContainerResources;
+}
 
 /** The Kafka cluster an environment runs. */
 export interface KafkaClusterConfig {
@@ -33,12 +71,16 @@ export interface KafkaClusterConfig {
   readonly controllers: number;
   /** Persistent volume size per broker, e.g. `100Gi`. */
   readonly storageSize: string;
+  /** Persistent volume size per dedicated controller (metadata only); undefined uses `storageSize`. */
+  readonly controllerStorageSize?: string;
   /** Storage class for broker and controller volumes; undefined uses the cluster default. */
   readonly storageClass?: string;
   /** How off-cluster clients and the Terraform Kafka provider reach the brokers. */
   readonly externalListener: 'nodeport' | 'loadbalancer' | 'none';
   /** Run Cruise Control for rebalancing. */
   readonly cruiseControl: boolean;
+  /** Requests and limits of the cluster's pods. */
+  readonly resources: KafkaResourcesConfig;
 }
 
 /** The local, Kubernetes-free cluster run from Maven Central jars by `npm run kafka:up`. */
@@ -74,10 +116,25 @@ export interface EnvironmentConfig {
   readonly localCluster: LocalClusterConfig;
   /** Terraform state backend for every stack of the environment. */
   readonly backend: StateBackendConfig;
+  /** Registry (host[/path]) of the producer and consumer images, without a trailing slash. */
+  readonly imageRegistry: string;
 }
 
 const namespaces = { monitoring: 'monitoring', kafka: 'kafka', workloads: 'workloads' } as const;
 const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192 };
+const res = (requestCpu: string, limitCpu: string, memory: string): ContainerResources => ({
+  // Memory request = limit: a JVM's heap is sized from it and must never be overcommitted.
+  requests: { cpu: requestCpu, memory },
+  limits: { cpu: limitCpu, memory },
+});
+/** Fits three combined nodes and their helpers on a laptop kind/minikube cluster. */
+const laptopResources: KafkaResourcesConfig = {
+  brokers: res('250m', '1', '1536Mi'),
+  controllers: res('100m', '500m', '768Mi'),
+  userOperator: res('50m', '250m', '256Mi'),
+  cruiseControl: res('100m', '500m', '768Mi'),
+  kafkaExporter: res('25m', '200m', '128Mi'),
+};
 const kafkaDefaults = {
   clusterName: 'platform',
   version: versions.kafka.version,
@@ -95,9 +152,11 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       storageSize: '1Gi',
       externalListener: 'none',
       cruiseControl: false,
+      resources: laptopResources,
     },
     localCluster,
     backend: { type: 'local', directory: 'state/local' },
+    imageRegistry: 'localhost:5001',
   },
   dev: {
     name: 'dev',
@@ -111,9 +170,12 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       storageSize: '10Gi',
       externalListener: 'nodeport',
       cruiseControl: false,
+      resources: laptopResources,
     },
     localCluster,
     backend: { type: 'local', directory: 'state/dev' },
+    // The local registry kind and minikube setups conventionally run beside the cluster.
+    imageRegistry: 'localhost:5001',
   },
   prod: {
     name: 'prod',
@@ -125,11 +187,25 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       brokers: 3,
       controllers: 3,
       storageSize: '100Gi',
+      controllerStorageSize: '20Gi',
       storageClass: 'standard',
       externalListener: 'loadbalancer',
       cruiseControl: true,
+      resources: {
+        brokers: res('2', '4', '8Gi'),
+        controllers: res('500m', '1', '2Gi'),
+        userOperator: res('100m', '500m', '512Mi'),
+        cruiseControl: res('500m', '1', '2Gi'),
+        kafkaExporter: res('100m', '500m', '256Mi'),
+      },
     },
     localCluster,
     backend: { type: 'pg', schemaPrefix: 'kafka_platform_prod' },
+    imageRegistry: 'registry.example.com/kafka-platform',
   },
 };
+
+/** Client addresses of the local cluster's nodes, from its config. */
+export function localBootstrapServers(cluster: LocalClusterConfig): string[] {
+  return Array.from({ length: cluster.nodes }, (_, i) => `127.0.0.1:${cluster.clientBasePort + i}`);
+}

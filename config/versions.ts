@@ -37,6 +37,15 @@ export const versions = {
     /** Scala build of the broker jar on Maven Central. */
     scala: '2.13',
   },
+  /**
+   * Prometheus JMX exporter java agent (Maven Central) for the local cluster's nodes, reading
+   * modules/kafka-cluster/kafka-metrics.yaml. On Kubernetes, Strimzi ships its own agent.
+   */
+  jmxExporter: {
+    groupId: 'io.prometheus.jmx',
+    artifactId: 'jmx_prometheus_javaagent',
+    version: '1.0.1',
+  },
   /** Kafka versions the pinned Strimzi operator supports (its kafka-versions.yaml, `supported: true`). */
   strimziSupportedKafka: {
     '4.2.0': '4.2-IV1',
@@ -107,4 +116,6 @@ export const versions = {
   } satisfies Record<string, ProviderPin>,
 } as const;
 
-export type Versions = typeof versions;
+/** Literal types widened, so tests and validation can pass variations of the pins. */
+type Widen<T> = T extends string ? string : T extends number ? number : { readonly [K in keyof T]: Widen<T[K]> };
+export type Versions = Widen<typeof versions>;

@@ -15,6 +15,6 @@ export abstract class PlatformStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
     this.env = props.env;
-    configureStateBackend(this, id, props.env.backend);
+    configureStateBackend(this, id, props.env.backend, props.env);
   }
 }

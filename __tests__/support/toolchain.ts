@@ -23,7 +23,7 @@ export interface CommandResult {
 
 /** Runs the project's Terraform-compatible CLI (Terraform or OpenTofu) in `cwd`. */
 export function terraform(args: readonly string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): CommandResult {
-  const env = { ...toolchainEnv(), ...extraEnv, TF_IN_AUTOMATION: '1' };
+  const env: NodeJS.ProcessEnv = { ...toolchainEnv(), ...extraEnv, TF_IN_AUTOMATION: '1' };
   const cli = env.TERRAFORM_BINARY_NAME as string;
   const r = spawnSync(cli, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
