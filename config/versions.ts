@@ -91,6 +91,11 @@ export const versions = {
     /** OpenTofu built from the Go module proxy when no suitable Terraform is on PATH. */
     opentofu: { goModule: 'github.com/opentofu/opentofu', goVersion: 'v1.12.6' },
   },
+  /** Tools the tests build from the Go module proxy. */
+  devTools: {
+    /** GitHub Actions workflow linter. */
+    actionlint: { goModule: 'github.com/rhysd/actionlint', goVersion: 'v1.7.12', package: './cmd/actionlint' },
+  },
   providers: {
     kubernetes: {
       namespace: 'hashicorp',

@@ -8,6 +8,11 @@ export interface PlatformStackProps {
   readonly env: EnvironmentConfig;
 }
 
+interface RemoteStateJson {
+  backend?: string;
+  config?: Record<string, unknown>;
+}
+
 /** A stack with its own state in the environment's backend. */
 export abstract class PlatformStack extends TerraformStack {
   readonly env: EnvironmentConfig;
@@ -16,5 +21,21 @@ export abstract class PlatformStack extends TerraformStack {
     super(scope, id);
     this.env = props.env;
     configureStateBackend(this, id, props.env.backend, props.env);
+  }
+
+  /**
+   * The pg binding insists on a connection string, and cdktf copies it into the remote
+   * state lookups of cross-stack references. Dropped here from both, the backend and the
+   * lookups read PG_CONN_STR at run time and no credentials are ever synthesized.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  public override toTerraform(): any {
+    const tf = super.toTerraform();
+    if (tf.terraform?.backend?.pg) delete tf.terraform.backend.pg.conn_str;
+    const lookups = (tf.data?.terraform_remote_state ?? {}) as Record<string, RemoteStateJson>;
+    for (const lookup of Object.values(lookups)) {
+      if (lookup.backend === 'pg' && lookup.config) delete lookup.config.conn_str;
+    }
+    return tf;
   }
 }

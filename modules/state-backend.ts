@@ -17,9 +17,8 @@ export function configureStateBackend(stack: TerraformStack, stackName: string, 
       new LocalBackend(stack, { path: path.join(PROJECT_ROOT, backend.directory, `${stackName}.tfstate`) });
       return;
     case 'pg':
-      // connStr is mandatory in the binding; removing it leaves PG_CONN_STR in charge.
+      // connStr is mandatory in the binding; PlatformStack drops it so PG_CONN_STR is in charge.
       new PgBackend(stack, { connStr: '', schemaName: `${backend.schemaPrefix}_${suffix}` });
-      stack.addOverride('terraform.backend.pg.conn_str', null);
       return;
     case 's3':
       new S3Backend(stack, { bucket: backend.bucket, region: backend.region, key: `${backend.keyPrefix}/${stackName}.tfstate`, encrypt: true });

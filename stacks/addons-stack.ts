@@ -1,16 +1,49 @@
 import { Construct } from 'constructs';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { versions } from '../config';
-import { HelmChart } from '../modules/helm-chart';
+import { EnvironmentName, versions } from '../config';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
+import { Alloy } from '../modules/observability/alloy';
+import { KafkaDashboards } from '../modules/observability/dashboards';
+import { AlertRoutingProps, KubePrometheusStack } from '../modules/observability/kube-prometheus-stack';
+import { Loki } from '../modules/observability/loki';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
+import { StrimziOperator } from '../modules/strimzi-operator';
 
-export type AddonsStackProps = PlatformStackProps;
+/** Sizing and alert routing of the observability add-ons. */
+export interface ObservabilitySettings {
+  /** Prometheus TSDB retention, e.g. `15d`. */
+  readonly prometheusRetention: string;
+  /** Prometheus volume size. */
+  readonly prometheusStorageSize: string;
+  /** How long Loki keeps logs, e.g. `168h`. */
+  readonly lokiRetention: string;
+  /** Loki volume size. */
+  readonly lokiStorageSize: string;
+  /** Alertmanager receiver; its secret is a sensitive Terraform variable. */
+  readonly alerting: AlertRoutingProps;
+}
 
-/** Cluster add-ons every other stack relies on: monitoring CRDs and Prometheus. */
+/** Per-environment defaults (the `local` environment has no Kubernetes add-ons). */
+export const OBSERVABILITY_DEFAULTS: Readonly<Record<EnvironmentName, ObservabilitySettings>> = {
+  local: { prometheusRetention: '1d', prometheusStorageSize: '1Gi', lokiRetention: '24h', lokiStorageSize: '1Gi', alerting: { receiver: 'webhook' } },
+  dev: { prometheusRetention: '3d', prometheusStorageSize: '5Gi', lokiRetention: '72h', lokiStorageSize: '5Gi', alerting: { receiver: 'webhook' } },
+  prod: { prometheusRetention: '15d', prometheusStorageSize: '50Gi', lokiRetention: '168h', lokiStorageSize: '50Gi', alerting: { receiver: 'webhook' } },
+};
+
+export interface AddonsStackProps extends PlatformStackProps {
+  /** Overrides of the environment's observability defaults (e.g. `alerting: { receiver: 'slack' }`). */
+  readonly observability?: Partial<ObservabilitySettings>;
+}
+
+/**
+ * Cluster add-ons every other stack relies on, deployed first: the operators and their CRDs
+ * (kube-prometheus-stack, Strimzi), Loki with Grafana Alloy, dashboards and alert routing.
+ */
 export class AddonsStack extends PlatformStack {
   /** Namespace of the monitoring add-ons (Prometheus selects monitors from every namespace). */
   readonly monitoringNamespace: string;
+  /** Namespace of the Strimzi operator and the Kafka cluster it runs (used by kafka-stack). */
+  readonly kafkaNamespace: string;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id, props);
@@ -28,20 +61,39 @@ export class AddonsStack extends PlatformStack {
     });
     this.monitoringNamespace = namespace.metadata.name;
 
-    new HelmChart(this, 'kube-prometheus-stack', {
-      releaseName: 'kube-prometheus-stack',
+    // ---- Observability: metrics, alert routing, dashboards, logs ----
+    const sizing = { ...OBSERVABILITY_DEFAULTS[env.name], ...props.observability };
+    const loki = new Loki(this, 'loki', {
+      namespace: this.monitoringNamespace,
+      chart: versions.charts.loki,
+      storageSize: sizing.lokiStorageSize,
+      storageClass: env.kafka.storageClass,
+      retention: sizing.lokiRetention,
+    });
+    new KubePrometheusStack(this, 'kube-prometheus-stack', {
       namespace: this.monitoringNamespace,
       chart: versions.charts.kubePrometheusStack,
-      values: {
-        prometheus: {
-          prometheusSpec: {
-            // Pick up monitors and rules from every namespace, not only this release's.
-            podMonitorSelectorNilUsesHelmValues: false,
-            serviceMonitorSelectorNilUsesHelmValues: false,
-            ruleSelectorNilUsesHelmValues: false,
-          },
-        },
-      },
+      retention: sizing.prometheusRetention,
+      storageSize: sizing.prometheusStorageSize,
+      storageClass: env.kafka.storageClass,
+      lokiUrl: loki.url,
+      alerting: sizing.alerting,
     });
+    new Alloy(this, 'alloy', {
+      namespace: this.monitoringNamespace,
+      chart: versions.charts.alloy,
+      lokiPushUrl: loki.pushUrl,
+      dependsOn: [loki.chart.release],
+    });
+    new KafkaDashboards(this, 'dashboards', {
+      namespace: this.monitoringNamespace,
+      kafkaNamespace: env.namespaces.kafka,
+      workloadsNamespace: env.namespaces.workloads,
+    });
+
+    // ---- Strimzi operator ----
+    // Here, not in kafka-stack: its Kafka resources are planned against CRDs this installs.
+    const strimzi = new StrimziOperator(this, 'strimzi-operator', { namespace: env.namespaces.kafka, chart: versions.charts.strimzi, kubeconfig: k8s });
+    this.kafkaNamespace = strimzi.namespace;
   }
 }

@@ -1,24 +1,84 @@
 import { Construct } from 'constructs';
-import { TerraformLocal, TerraformOutput } from 'cdktf';
-import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { TerraformLocal, TerraformOutput, TerraformVariable } from 'cdktf';
+import { KafkaProvider } from '../.gen/providers/kafka/provider';
 import { versions } from '../config';
-import { HelmChart } from '../modules/helm-chart';
+import { POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
+import {
+  KafkaCluster,
+  KafkaPodMonitors,
+  ScramUser,
+  clusterCaCertSecretName,
+  internalBootstrapAddress,
+  topicAclsFor,
+} from '../modules/kafka-cluster';
+import { KafkaTopics } from '../modules/kafka-topics';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
 
-export type KafkaStackProps = PlatformStackProps;
+export interface KafkaStackProps extends PlatformStackProps {
+  /** Namespace of the Strimzi operator, created by addons-stack (a cross-stack reference). */
+  readonly kafkaNamespace: string;
+}
 
-/** The Strimzi operator and the KRaft Kafka cluster it runs. */
+/** Super user of the cluster: the Terraform Kafka provider's principal. */
+export const ADMIN_USER = 'kafka-admin';
+export const PRODUCER_USER = 'producer';
+export const CONSUMER_USER = 'consumer';
+
+/**
+ * The KRaft Kafka cluster as Strimzi custom resources, its users and monitors, then its
+ * topics through the Kafka provider once the cluster and the admin user are Ready.
+ * The operator and its CRDs come from addons-stack (docs/architecture.md).
+ */
 export class KafkaStack extends PlatformStack {
+  /** In-cluster bootstrap address of the TLS + SCRAM listener (`<cluster>-kafka-bootstrap.<ns>.svc:9093`). */
+  readonly bootstrapServers: string;
   /** Namespace holding the cluster, its users and their Secrets. */
   readonly kafkaNamespace: string;
-  /** In-cluster bootstrap address of the TLS listener. */
-  readonly bootstrapServers: string;
+  /** Secret with the cluster CA certificate (`ca.crt`) that TLS clients must trust. */
+  readonly clusterCaSecretName: string;
+  /** SCRAM user of the producer; the User Operator keeps its password in a Secret of that name. */
+  readonly producerUserName: string;
+  /** SCRAM user of the consumer; the User Operator keeps its password in a Secret of that name. */
+  readonly consumerUserName: string;
+  /** Topic the producer writes and the consumer reads. */
+  readonly postsTopic: string;
+  /** Dead-letter topic the consumer writes messages it cannot process to. */
+  readonly postsDlqTopic: string;
+  /** Partition count of the posts topic (upper bound of useful consumer replicas). */
+  readonly postsPartitions: number;
+
+  /** The cluster's constructs, for tests. */
+  readonly cluster: KafkaCluster;
+  readonly users: { readonly admin: ScramUser; readonly producer: ScramUser; readonly consumer: ScramUser };
+  readonly podMonitors: KafkaPodMonitors;
+  readonly topics: KafkaTopics;
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
     const { env } = props;
     const k8s = env.kubernetes!;
+    const clusterName = env.kafka.clusterName;
+
+    // Inputs that only exist outside the code (docs/kafka.md, "Credentials and first deploy").
+    const adminPassword = new TerraformVariable(this, 'kafka_admin_password', {
+      type: 'string',
+      sensitive: true,
+      nullable: false,
+      description: `SCRAM password of the ${ADMIN_USER} super user (the Kafka provider's principal); stored in a Secret the KafkaUser references`,
+      validation: [{ condition: '${length(var.kafka_admin_password) >= 24}', errorMessage: 'kafka_admin_password must be at least 24 characters' }],
+    });
+    const externalBootstrap = new TerraformVariable(this, 'kafka_bootstrap_servers', {
+      type: 'list(string)',
+      nullable: false,
+      description: 'host:port of the external listener, reachable from where Terraform runs (status.listeners of the Kafka resource)',
+    });
+    const clusterCa = new TerraformVariable(this, 'kafka_ca_cert', {
+      type: 'string',
+      nullable: false,
+      description: `Cluster CA certificate, PEM text or a path to a PEM file (ca.crt of Secret ${clusterCaCertSecretName(clusterName)})`,
+    });
+
     new KubernetesProviders(this, 'providers', {
       configPath: k8s.configPath,
       context: k8s.context,
@@ -26,21 +86,62 @@ export class KafkaStack extends PlatformStack {
       helmProvider: versions.providers.helm,
     });
 
-    const namespace = new NamespaceV1(this, 'kafka-namespace', {
-      metadata: { name: env.namespaces.kafka, labels: { 'app.kubernetes.io/part-of': 'kafka-platform' } },
-    });
-    this.kafkaNamespace = namespace.metadata.name;
-
-    new HelmChart(this, 'strimzi-operator', {
-      releaseName: 'strimzi-cluster-operator',
-      namespace: this.kafkaNamespace,
-      chart: versions.charts.strimzi,
-      values: { watchAnyNamespace: false },
+    // 1. The cluster: node pools, then the Kafka resource, which an apply waits on until Ready.
+    this.cluster = new KafkaCluster(this, 'cluster', {
+      namespace: props.kafkaNamespace,
+      kafka: env.kafka,
+      adminUser: ADMIN_USER,
+      readyTimeout: '30m',
     });
 
-    // A local, so other stacks reference the whole address through remote state.
-    const bootstrap = new TerraformLocal(this, 'bootstrap-servers', `${env.kafka.clusterName}-kafka-bootstrap.${this.kafkaNamespace}.svc:9093`);
-    this.bootstrapServers = bootstrap.asString;
+    // 2. Users. ACLs come from what config/topics.ts grants each principal.
+    const topicSpecs = platformTopics(env.kafka.brokers);
+    const user = { namespace: props.kafkaNamespace, clusterName, readyTimeout: '10m', dependsOn: [this.cluster.kafka] };
+    this.users = {
+      admin: new ScramUser(this, 'admin', { ...user, name: ADMIN_USER, password: adminPassword.stringValue, waitReady: true }),
+      producer: new ScramUser(this, 'producer', {
+        ...user,
+        name: PRODUCER_USER,
+        acls: [...topicAclsFor(PRODUCER_USER, topicSpecs), { resource: { type: 'cluster' }, operations: ['IdempotentWrite'] }],
+        waitReady: false,
+      }),
+      consumer: new ScramUser(this, 'consumer', { ...user, name: CONSUMER_USER, acls: topicAclsFor(CONSUMER_USER, topicSpecs), waitReady: false }),
+    };
+
+    // 3. Monitoring: Prometheus (addons-stack) selects PodMonitors from every namespace.
+    this.podMonitors = new KafkaPodMonitors(this, 'pod-monitors', { namespace: props.kafkaNamespace, clusterName, interval: '30s' });
+
+    // 4. Topics, over the external listener as the super user, once it can log in.
+    const kafkaProvider = new KafkaProvider(this, 'kafka', {
+      bootstrapServers: externalBootstrap.listValue,
+      tlsEnabled: true,
+      caCert: clusterCa.stringValue,
+      saslMechanism: 'scram-sha512',
+      saslUsername: ADMIN_USER,
+      saslPassword: adminPassword.stringValue,
+    });
+    this.topics = new KafkaTopics(this, 'topics', {
+      provider: kafkaProvider,
+      brokerCount: env.kafka.brokers,
+      topics: topicSpecs,
+      // The User Operator owns these principals' ACLs and would remove any it did not write.
+      manageAcls: false,
+      dependsOn: [this.cluster.kafka, this.users.admin.manifest],
+    });
+
+    // 5. What workloads-stack consumes: references to this stack's resources, never literals.
+    this.kafkaNamespace = this.cluster.namespace;
+    // Locals, so other stacks reference each whole value through remote state.
+    this.bootstrapServers = new TerraformLocal(this, 'bootstrap-servers', internalBootstrapAddress(this.cluster.clusterName, this.cluster.namespace)).asString;
+    this.clusterCaSecretName = new TerraformLocal(this, 'cluster-ca-secret-name', clusterCaCertSecretName(this.cluster.clusterName)).asString;
+    this.producerUserName = this.users.producer.userName;
+    this.consumerUserName = this.users.consumer.userName;
+    const posts = this.topics.topics[POSTS_TOPIC];
+    const postsDlq = this.topics.topics[POSTS_DLQ_TOPIC];
+    if (!posts || !postsDlq) throw new Error(`config/topics.ts must declare the "${POSTS_TOPIC}" and "${POSTS_DLQ_TOPIC}" topics the workloads use`);
+    this.postsTopic = posts.name;
+    this.postsDlqTopic = postsDlq.name;
+    this.postsPartitions = posts.partitions;
     new TerraformOutput(this, 'bootstrap-servers-output', { value: this.bootstrapServers, description: 'In-cluster TLS bootstrap address' });
   }
 }

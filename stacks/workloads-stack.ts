@@ -1,16 +1,53 @@
 import { Construct } from 'constructs';
+import { Fn, Token } from 'cdktf';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { DataKubernetesSecretV1 } from '@cdktf/provider-kubernetes/lib/data-kubernetes-secret-v1';
+import { DeploymentV1, DeploymentV1SpecTemplateSpec } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
+import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { versions } from '../config';
+import { CONSUMER_GROUP } from '../config/topics';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
 
 export interface WorkloadsStackProps extends PlatformStackProps {
-  /** Bootstrap address of the Kafka cluster, referenced from kafka-stack. */
+  /** Bootstrap address (`host:port`) of the Kafka TLS listener, referenced from kafka-stack. */
   readonly bootstrapServers: string;
+  /** Namespace of the Kafka cluster and of the Secrets its operators write, from kafka-stack. */
+  readonly kafkaNamespace: string;
+  /** Secret in `kafkaNamespace` holding the cluster CA certificate (key `ca.crt`), from kafka-stack. */
+  readonly clusterCaSecretName: string;
+  /** KafkaUser of the producer; the User Operator names its Secret (key `password`) the same, from kafka-stack. */
+  readonly producerUserName: string;
+  /** KafkaUser of the consumer; the User Operator names its Secret (key `password`) the same, from kafka-stack. */
+  readonly consumerUserName: string;
+  /** Topic the producer writes and the consumer reads, from kafka-stack. */
+  readonly postsTopic: string;
+  /** Dead-letter topic for malformed messages, from kafka-stack. */
+  readonly postsDlqTopic: string;
+  /** Partitions of `postsTopic`: the most consumers of one group that get work, from kafka-stack. */
+  readonly postsPartitions: number;
+  /** Namespace whose Prometheus may scrape the services' metrics, from addons-stack. */
+  readonly monitoringNamespace: string;
 }
 
-/** The producer and consumer services, least-privileged, in their own namespace. */
+const UID = 65532;
+const HTTP_PORT = 8080;
+const PART_OF = { 'app.kubernetes.io/part-of': 'kafka-platform' } as const;
+const MOUNT = { ca: '/etc/kafka-client/ca', sasl: '/etc/kafka-client/sasl' } as const;
+/** Consumers kept running even when idle: one can drain while the other restarts. */
+const CONSUMER_MIN_REPLICAS = 2;
+
+type Service = 'producer' | 'consumer';
+const labels = (service: Service) => ({ ...PART_OF, 'app.kubernetes.io/name': service, 'app.kubernetes.io/component': 'workload' });
+
+/** The producer Job and consumer Deployment, least-privileged, in their own namespace. */
 export class WorkloadsStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: WorkloadsStackProps) {
     super(scope, id, props);
@@ -27,16 +64,261 @@ export class WorkloadsStack extends PlatformStack {
       metadata: {
         name: env.namespaces.workloads,
         labels: {
-          'app.kubernetes.io/part-of': 'kafka-platform',
+          ...PART_OF,
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': 'latest',
         },
       },
     });
+    const ns = namespace.metadata.name;
 
     new ConfigMapV1(this, 'kafka-client-config', {
-      metadata: { name: 'kafka-client', namespace: namespace.metadata.name },
-      data: { KAFKA_BROKERS: props.bootstrapServers },
+      metadata: { name: 'kafka-client', namespace: ns, labels: PART_OF },
+      data: {
+        KAFKA_BROKERS: props.bootstrapServers,
+        KAFKA_TOPIC: props.postsTopic,
+        KAFKA_DLQ_TOPIC: props.postsDlqTopic,
+        KAFKA_GROUP_ID: CONSUMER_GROUP,
+        KAFKA_TLS_CA_FILE: `${MOUNT.ca}/ca.crt`,
+        KAFKA_SASL_PASSWORD_FILE: `${MOUNT.sasl}/password`,
+        HTTP_PORT: String(HTTP_PORT),
+        LOG_LEVEL: 'info',
+        // Below terminationGracePeriodSeconds (30 s), so the service's own deadline fires first.
+        SHUTDOWN_TIMEOUT_MS: '20000',
+      },
+    });
+
+    // Pods cannot mount Secrets of another namespace, so the CA certificate and the
+    // passwords the Strimzi operators wrote are read here and copied into this namespace.
+    // The values therefore live in this stack's Terraform state: keep that backend encrypted
+    // and access-controlled. Rotation: the next apply copies the new values.
+    const copySecret = (name: string, sourceName: string, keys: readonly string[]) => {
+      const source = new DataKubernetesSecretV1(this, `${name}-source`, { metadata: { name: sourceName, namespace: props.kafkaNamespace } });
+      return new SecretV1(this, name, {
+        metadata: { name, namespace: ns, labels: PART_OF },
+        type: 'Opaque',
+        data: Object.fromEntries(keys.map((k) => [k, source.data.lookup(k)])),
+      });
+    };
+    const caSecret = copySecret('kafka-cluster-ca', props.clusterCaSecretName, ['ca.crt']);
+    const credentials: Record<Service, SecretV1> = {
+      producer: copySecret('kafka-producer-credentials', props.producerUserName, ['password']),
+      consumer: copySecret('kafka-consumer-credentials', props.consumerUserName, ['password']),
+    };
+    const userNames: Record<Service, string> = { producer: props.producerUserName, consumer: props.consumerUserName };
+
+    const serviceAccounts = Object.fromEntries(
+      (['producer', 'consumer'] as const).map((s) => [
+        s,
+        new ServiceAccountV1(this, `${s}-service-account`, {
+          metadata: { name: s, namespace: ns, labels: labels(s) },
+          // Neither service calls the Kubernetes API: no token in the pods.
+          automountServiceAccountToken: false,
+        }),
+      ]),
+    ) as Record<Service, ServiceAccountV1>;
+
+    const image = (s: Service) => `${env.imageRegistry}/kafka-platform-${s}:${versions.images.services}`;
+
+    /** Pod spec shared by the Job and the Deployment: every hardening setting lives here once. */
+    const podSpec = (s: Service, extra: Pick<DeploymentV1SpecTemplateSpec, 'restartPolicy' | 'topologySpreadConstraint'>, extraEnv: Record<string, string> = {}): DeploymentV1SpecTemplateSpec => ({
+      ...extra,
+      serviceAccountName: serviceAccounts[s].metadata.name,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 30,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: String(UID),
+        runAsGroup: String(UID),
+        fsGroup: String(UID),
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      container: [
+        {
+          name: s,
+          image: image(s),
+          imagePullPolicy: 'IfNotPresent',
+          envFrom: [{ configMapRef: { name: 'kafka-client' } }],
+          env: [
+            { name: 'KAFKA_SASL_USERNAME', value: userNames[s] },
+            { name: 'KAFKA_CLIENT_ID', value: s },
+            ...Object.entries(extraEnv).map(([name, value]) => ({ name, value })),
+          ],
+          port: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+          livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+          readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+          resources: {
+            requests: { cpu: '50m', memory: '96Mi' },
+            limits: { cpu: '500m', memory: '256Mi' },
+          },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: String(UID),
+            runAsGroup: String(UID),
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          volumeMount: [
+            { name: 'tmp', mountPath: '/tmp' },
+            { name: 'kafka-ca', mountPath: MOUNT.ca, readOnly: true },
+            { name: 'kafka-credentials', mountPath: MOUNT.sasl, readOnly: true },
+          ],
+        },
+      ],
+      volume: [
+        // The root filesystem is read-only; node and its libraries may still need scratch space.
+        { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+        { name: 'kafka-ca', secret: { secretName: caSecret.metadata.name, defaultMode: '0440' } },
+        { name: 'kafka-credentials', secret: { secretName: credentials[s].metadata.name, defaultMode: '0440' } },
+      ],
+    });
+
+    new JobV1(this, 'producer-job', {
+      metadata: { name: 'producer', namespace: ns, labels: labels('producer') },
+      spec: {
+        backoffLimit: 3,
+        // A stuck run fails instead of holding resources; 10,000 messages at 500/s take 20 s.
+        activeDeadlineSeconds: 900,
+        ttlSecondsAfterFinished: '86400',
+        template: {
+          metadata: { labels: labels('producer') },
+          spec: podSpec('producer', { restartPolicy: 'Never' }, {
+            MESSAGE_COUNT: '10000',
+            RATE_LIMIT: '500',
+            PAYLOAD_SIZE: '512',
+            KEY_STRATEGY: 'id',
+            BATCH_SIZE: '500',
+          }),
+        },
+      },
+      // Deploys do not wait for the run; its result is in the Job status and the logs.
+      waitForCompletion: false,
+    });
+
+    const consumerLabels = labels('consumer');
+    // More consumers than partitions would sit idle: both bounds follow the partition count.
+    const minReplicas = Fn.min([CONSUMER_MIN_REPLICAS, props.postsPartitions]);
+    const spread = (topologyKey: string, whenUnsatisfiable: string) => ({
+      topologyKey,
+      maxSkew: 1,
+      whenUnsatisfiable,
+      labelSelector: [{ matchLabels: consumerLabels }],
+    });
+    const deployment = new DeploymentV1(this, 'consumer-deployment', {
+      metadata: { name: 'consumer', namespace: ns, labels: consumerLabels },
+      spec: {
+        replicas: Token.asString(minReplicas),
+        selector: { matchLabels: consumerLabels },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: '1' } },
+        template: {
+          metadata: { labels: consumerLabels },
+          spec: podSpec('consumer', {
+            topologySpreadConstraint: [
+              // Zones are best effort (laptop clusters have none); hosts are enforced.
+              spread('topology.kubernetes.io/zone', 'ScheduleAnyway'),
+              spread('kubernetes.io/hostname', 'DoNotSchedule'),
+            ],
+          }),
+        },
+      },
+      // The HPA owns the replica count after creation.
+      lifecycle: { ignoreChanges: ['spec[0].replicas'] },
+    });
+
+    new PodDisruptionBudgetV1(this, 'consumer-pdb', {
+      metadata: { name: 'consumer', namespace: ns, labels: consumerLabels },
+      spec: { maxUnavailable: '1', selector: { matchLabels: consumerLabels } },
+    });
+
+    new HorizontalPodAutoscalerV2(this, 'consumer-hpa', {
+      metadata: { name: 'consumer', namespace: ns, labels: consumerLabels },
+      spec: {
+        minReplicas: Token.asNumber(minReplicas),
+        maxReplicas: props.postsPartitions,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
+        metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+        // Every scale step rebalances the group: scale down slowly.
+        behavior: {
+          scaleDown: [{ stabilizationWindowSeconds: 300, policy: [{ type: 'Pods', value: 1, periodSeconds: 120 }] }],
+        },
+      },
+    });
+
+    this.networkPolicies(ns, props);
+
+    new Manifest(this, 'services-pod-monitor', {
+      manifest: {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PodMonitor',
+        metadata: { name: 'kafka-platform-services', namespace: ns, labels: PART_OF },
+        spec: {
+          selector: { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['producer', 'consumer'] }] },
+          podMetricsEndpoints: [{ port: 'http', path: '/metrics', interval: '30s' }],
+        },
+      },
+    });
+  }
+
+  /** Default deny; then only DNS, the Kafka brokers, and Prometheus scraping the metrics port. */
+  private networkPolicies(ns: string, props: WorkloadsStackProps): void {
+    const metadata = (name: string) => ({ name, namespace: ns, labels: PART_OF });
+    const byName = (namespace: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': namespace } });
+
+    new NetworkPolicyV1(this, 'default-deny', {
+      metadata: metadata('default-deny'),
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+
+    new NetworkPolicyV1(this, 'allow-dns', {
+      metadata: metadata('allow-dns'),
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [{ namespaceSelector: byName('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+            ports: [
+              { port: '53', protocol: 'UDP' },
+              { port: '53', protocol: 'TCP' },
+            ],
+          },
+        ],
+      },
+    });
+
+    // The port comes from the bootstrap address, so the policy follows the TLS listener.
+    const kafkaPort = Fn.element(Fn.split(':', props.bootstrapServers), 1);
+    new NetworkPolicyV1(this, 'allow-kafka', {
+      metadata: metadata('allow-kafka'),
+      spec: {
+        podSelector: { matchLabels: PART_OF },
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            // Clients reach the bootstrap Service first, then each broker pod on the same port.
+            to: [{ namespaceSelector: byName(props.kafkaNamespace), podSelector: { matchLabels: { 'strimzi.io/broker-role': 'true' } } }],
+            ports: [{ port: Token.asString(kafkaPort), protocol: 'TCP' }],
+          },
+        ],
+      },
+    });
+
+    new NetworkPolicyV1(this, 'allow-metrics-scrape', {
+      metadata: metadata('allow-metrics-scrape'),
+      spec: {
+        podSelector: { matchLabels: PART_OF },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [{ namespaceSelector: byName(props.monitoringNamespace), podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+            ports: [{ port: String(HTTP_PORT), protocol: 'TCP' }],
+          },
+        ],
+      },
     });
   }
 }

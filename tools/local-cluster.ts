@@ -5,7 +5,7 @@ import * as net from 'net';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { environments, versions } from '../config';
-import { KAFKA_CLASSPATH, KafkaTools, javaBinary, requireJavaAndKafka, runKafkaTool } from './kafka-tool';
+import { KAFKA_CLASSPATH, KAFKA_LIBS_DIR, KafkaTools, javaBinary, requireJavaAndKafka, runKafkaTool } from './kafka-tool';
 import { CACHE_DIR } from './paths';
 
 /**
@@ -199,6 +199,10 @@ function serverProperties(node: LocalNode, nodes: readonly LocalNode[]): string 
     'share.coordinator.state.topic.replication.factor': 3,
     'share.coordinator.state.topic.min.isr': 2,
     'auto.create.topics.enable': false,
+    // ACLs are stored and listed as in production (the topics module manages them), while
+    // local plaintext clients, whose principal is ANONYMOUS, stay unrestricted.
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users': 'User:ANONYMOUS',
     'group.initial.rebalance.delay.ms': 0,
     // Small segments and short retention: this cluster holds test and demo data only.
     'log.segment.bytes': 64 * 1024 * 1024,
@@ -227,6 +231,9 @@ logger.clients.name = org.apache.kafka.clients
 logger.clients.level = WARN
 logger.statechange.name = state.change.logger
 logger.statechange.level = WARN
+# Every client and server config is dumped at INFO on start; server.properties has ours.
+logger.configdump.name = org.apache.kafka.common.config.AbstractConfig
+logger.configdump.level = WARN
 `;
 
 function writeNodeFiles(node: LocalNode, nodes: readonly LocalNode[]): void {
@@ -362,8 +369,24 @@ function spawnNode(node: LocalNode, options: StartOptions): number {
   return child.pid;
 }
 
+/**
+ * Kafka logs through SLF4J 1.x; without the matching log4j binding (log4j-slf4j-impl) SLF4J
+ * falls back to a no-op logger and kafka.log would only hold stdout/stderr.
+ */
+function loggingBindingProblem(): string | undefined {
+  const jars = fs.readdirSync(KAFKA_LIBS_DIR);
+  const slf4j1 = jars.some((j) => /^slf4j-api-1\./.test(j));
+  if (!slf4j1 || jars.some((j) => /^log4j-slf4j-impl-/.test(j))) return undefined;
+  return (
+    `WARNING: broker logs are discarded: ${KAFKA_LIBS_DIR} has slf4j-api 1.x but no log4j-slf4j-impl jar ` +
+    '(log4j-slf4j2-impl only binds SLF4J 2); kafka.log will hold stdout/stderr only'
+  );
+}
+
 async function prepareAndSpawn(nodes: readonly LocalNode[], toStart: readonly LocalNode[], options: StartOptions): Promise<void> {
   const log = options.log ?? console.log;
+  const loggingProblem = loggingBindingProblem();
+  if (loggingProblem) log(loggingProblem);
   const identity = loadOrCreateIdentity(nodes);
   for (const node of toStart) writeNodeFiles(node, nodes);
   const unformatted = toStart.filter((n) => !isFormatted(n));
@@ -623,11 +646,44 @@ export async function stopNode(id: number, options: StopOptions = {}): Promise<b
 export async function clusterDown(options: ClusterDownOptions = {}): Promise<void> {
   const log = options.log ?? console.log;
   const nodes = localNodes();
-  const running = nodes.filter((n) => runningPid(n) !== undefined);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const running = nodes.flatMap((node) => {
+    const pid = runningPid(node);
+    if (pid === undefined) fs.rmSync(node.pidFile, { force: true });
+    return pid === undefined ? [] : [{ node, pid }];
+  });
   if (running.length === 0) log('The local Kafka cluster is not running');
-  // All at once: stopping one by one would leave the last nodes without a quorum majority,
-  // and a broker cannot finish its controlled shutdown without an active controller.
-  await Promise.all(nodes.map((n) => stopNode(n.id, options)));
+  // All at once: a broker's controlled shutdown needs an active controller, so nodes stopped one
+  // by one leave the last one waiting (Kafka waits up to 5 minutes) for a quorum that is gone.
+  const started = Date.now();
+  for (const { pid } of running) process.kill(pid, 'SIGTERM');
+  const majority = Math.floor(nodes.length / 2) + 1;
+  let pending = running;
+  let quorumLostAt: number | undefined;
+  while (pending.length > 0) {
+    await sleep(200);
+    const now = Date.now();
+    for (const { node, pid } of pending.filter((p) => !isAlive(p.pid))) {
+      fs.rmSync(node.pidFile, { force: true });
+      log(`Stopped node ${node.id} (pid ${pid}) in ${((now - started) / 1000).toFixed(1)}s`);
+    }
+    pending = pending.filter((p) => isAlive(p.pid));
+    if (pending.length > 0 && pending.length < majority) quorumLostAt ??= now;
+    // The quorum leader's graceful resignation takes ~5 s; longer than that without a majority means stuck.
+    const stuck = quorumLostAt !== undefined && now - quorumLostAt > 15_000;
+    if (pending.length > 0 && (stuck || now - started > timeoutMs)) {
+      for (const { node, pid } of pending) {
+        const why = stuck ? 'cannot finish its controlled shutdown without a controller quorum' : `did not stop within ${Math.round(timeoutMs / 1000)}s`;
+        log(`WARNING: node ${node.id} (pid ${pid}) ${why}; killing it (see ${node.logFile})`);
+        process.kill(pid, 'SIGKILL');
+      }
+      for (const { node, pid } of pending) {
+        await waitForExit(pid, 10_000);
+        fs.rmSync(node.pidFile, { force: true });
+      }
+      pending = [];
+    }
+  }
   if (options.purge) {
     for (const node of nodes) fs.rmSync(node.dir, { recursive: true, force: true });
     fs.rmSync(CLUSTER_FILE, { force: true });

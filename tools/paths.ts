@@ -19,6 +19,7 @@ export const paths = {
   toolchainEnv: path.join(CACHE_DIR, 'toolchain.env'),
   kafkaLibs: path.join(CACHE_DIR, 'kafka', versions.kafka.version, 'libs'),
   opentofu: path.join(CACHE_DIR, 'bin', 'tofu'),
+  actionlint: path.join(CACHE_DIR, 'bin', 'actionlint'),
 } as const;
 
 /** Registry hosts a filesystem mirror must serve: Terraform's and OpenTofu's. */

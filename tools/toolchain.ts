@@ -121,26 +121,54 @@ async function buildOpenTofu(go: string): Promise<string> {
   return paths.opentofu;
 }
 
-/** Terraform from PATH when recent enough, else OpenTofu built here. */
-async function terraformCli(withOpenTofu: boolean): Promise<string> {
+/** actionlint, so tests can lint the GitHub workflows. */
+async function buildActionlint(): Promise<void> {
+  const pin = versions.devTools.actionlint;
+  if (fs.existsSync(paths.actionlint)) {
+    console.log(`    actionlint ${pin.goVersion}: built`);
+    return;
+  }
+  const go = requireGo();
+  const done = step(`building actionlint ${pin.goVersion} from the Go module proxy`);
+  const src = await fetchModule(go, pin.goModule, pin.goVersion, 'actionlint');
+  fs.mkdirSync(paths.bin, { recursive: true });
+  await runLogged(go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', paths.actionlint, pin.package], {
+    env: goEnv(),
+    cwd: src,
+    logFile: path.join(paths.logs, 'actionlint-build.log'),
+    activity: 'compiling actionlint',
+  });
+  fs.rmSync(src, { recursive: true, force: true });
+  done();
+}
+
+/** The CLIs found or built: `cli` is the one cdktf uses (Terraform when recent enough). */
+interface Clis {
+  readonly cli: string;
+  readonly terraform?: string;
+  readonly opentofu?: string;
+}
+
+/** Terraform from PATH when recent enough, else OpenTofu built here (also built on request). */
+async function terraformClis(withOpenTofu: boolean): Promise<Clis> {
   const preference = process.env.KAFKA_PLATFORM_TF;
-  const terraform = which('terraform');
-  let cli: string | undefined;
-  if (terraform && preference !== 'tofu') {
-    const out = execFileSync(terraform, ['version', '-json'], { env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' } }).toString();
+  const found = which('terraform');
+  let terraform: string | undefined;
+  if (found) {
+    const out = execFileSync(found, ['version', '-json'], { env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' } }).toString();
     const version = (JSON.parse(out) as { terraform_version: string }).terraform_version;
     if (versionAtLeast(version, versions.terraform.minimumTerraform)) {
-      console.log(`    Terraform ${version} on PATH: ${terraform}`);
-      cli = terraform;
+      console.log(`    Terraform ${version} on PATH: ${found}`);
+      terraform = found;
     } else {
-      console.log(`    Terraform ${version} on PATH is older than ${versions.terraform.minimumTerraform}: using OpenTofu`);
+      console.log(`    Terraform ${version} on PATH is older than ${versions.terraform.minimumTerraform}: not used`);
     }
   }
-  if (!cli || withOpenTofu) {
-    const tofu = await buildOpenTofu(requireGo());
-    cli = cli ?? tofu;
-  }
-  return cli;
+  const wantTofu = withOpenTofu || !terraform || preference === 'tofu' || fs.existsSync(paths.opentofu);
+  const opentofu = wantTofu ? await buildOpenTofu(requireGo()) : undefined;
+  const cli = preference === 'tofu' || !terraform ? opentofu! : terraform;
+  console.log(`    cdktf uses ${cli}`);
+  return { cli, terraform, opentofu };
 }
 
 async function kafkaJars(): Promise<void> {
@@ -208,12 +236,16 @@ async function providerBindings(cli: string): Promise<void> {
   done();
 }
 
-function writeToolchainEnv(cli: string): void {
+function writeToolchainEnv({ cli, terraform, opentofu }: Clis): void {
   const env = {
     TF_CLI_CONFIG_FILE: paths.cliConfig,
     TERRAFORM_BINARY_NAME: cli,
+    // Every CLI available, so tests can prove the project with each one.
+    KAFKA_PLATFORM_TERRAFORM: terraform ?? '',
+    KAFKA_PLATFORM_OPENTOFU: opentofu ?? '',
     CHECKPOINT_DISABLE: '1',
     KAFKA_PLATFORM_KAFKA_LIBS: paths.kafkaLibs,
+    KAFKA_PLATFORM_ACTIONLINT: paths.actionlint,
   };
   fs.writeFileSync(paths.toolchainEnv, Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n');
 }
@@ -224,14 +256,15 @@ async function main(): Promise<void> {
   fs.mkdirSync(paths.logs, { recursive: true });
   if (!which('java')) throw new ToolchainError('Java 17+ is required for the local Kafka cluster: apt-get install openjdk-17-jre-headless');
 
-  const cli = await terraformCli(withOpenTofu);
+  const clis = await terraformClis(withOpenTofu);
   const needsGo = Object.values(versions.providers).some((pin) => !REGISTRY_HOSTS.every((h) => fs.existsSync(providerBinary(h, pin))));
   const go = needsGo ? requireGo() : '';
   for (const [name, pin] of Object.entries(versions.providers)) await buildProvider(go, name, pin);
   writeCliConfig();
-  await providerBindings(cli);
+  await providerBindings(clis.cli);
   await kafkaJars();
-  writeToolchainEnv(cli);
+  await buildActionlint();
+  writeToolchainEnv(clis);
   console.log(`toolchain ready in ${Math.round((Date.now() - started) / 1000)}s (cache: ${paths.cache})`);
 }
 

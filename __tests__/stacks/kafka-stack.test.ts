@@ -1,0 +1,228 @@
+import * as fs from 'fs';
+import { App, Token } from 'cdktf';
+import { buildApp } from '../../main';
+import { environments, versions } from '../../config';
+import { CONSUMER_GROUP, POSTS_DLQ_TOPIC, POSTS_TOPIC } from '../../config/topics';
+import { KAFKA_METRICS_FILE } from '../../modules/kafka-cluster';
+import { KafkaStack } from '../../stacks/kafka-stack';
+import { chartDefaults, unknownValuesKeys, validateCustomResource } from '../support/schemas';
+import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
+
+const VALIDATED_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaUser', 'PodMonitor'];
+const ADMIN_PASSWORD_REF = '${var.kafka_admin_password}';
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  spec: any;
+}
+
+function manifests(stack: TerraformJson): Manifest[] {
+  return Object.values(resourcesOf(stack, 'kubernetes_manifest')).map((r) => r.manifest as Manifest);
+}
+
+const ofKind = (stack: TerraformJson, kind: string) => manifests(stack).filter((m) => m.kind === kind);
+const user = (stack: TerraformJson, name: string) => ofKind(stack, 'KafkaUser').find((u) => u.metadata.name === name)!;
+
+/** Every string value under a key that names a password, anywhere in the JSON. */
+function passwordValues(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((n) => passwordValues(n, out));
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (/password/i.test(key) && typeof value === 'string') out.push(value);
+      passwordValues(value, out);
+    }
+  }
+  return out;
+}
+
+describe.each(['dev', 'prod'] as const)('kafka-stack in %s', (environment) => {
+  const { stacks } = synthEnvironment(environment);
+  const kafkaStack = stacks['kafka-stack'];
+  const env = environments[environment].kafka;
+
+  it('synthesizes', () => {
+    expect(kafkaStack).toBeDefined();
+    expect(manifests(kafkaStack).length).toBeGreaterThan(0);
+  });
+
+  it('has only custom resources that validate against their CRDs', () => {
+    const all = manifests(kafkaStack);
+    expect(new Set(all.map((m) => m.kind))).toEqual(new Set(VALIDATED_KINDS));
+    for (const m of all) expect({ [`${m.kind}/${m.metadata.name}`]: validateCustomResource(m) }).toEqual({ [`${m.kind}/${m.metadata.name}`]: [] });
+  });
+
+  it('puts everything in the namespace addons-stack created, by reference', () => {
+    for (const m of manifests(kafkaStack)) {
+      expect(m.metadata.namespace).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-addons-stack\./);
+    }
+    expect(resourcesOf(kafkaStack, 'kubernetes_namespace_v1')).toEqual({});
+    expect(resourcesOf(kafkaStack, 'helm_release')).toEqual({});
+  });
+
+  it('runs the configured Kafka and metadata versions and waits for the cluster to be Ready', () => {
+    const kafka = resourcesOf(kafkaStack, 'kubernetes_manifest').kafka;
+    expect(kafka.manifest.spec.kafka).toMatchObject({ version: env.version, metadataVersion: env.metadataVersion });
+    expect(kafka.wait).toEqual({ condition: [{ type: 'Ready', status: 'True' }] });
+  });
+
+  it('is rack aware with zone and hostname spread for every node pool', () => {
+    const [kafka] = ofKind(kafkaStack, 'Kafka');
+    expect(kafka.spec.kafka.rack).toEqual({ topologyKey: 'topology.kubernetes.io/zone' });
+    for (const pool of ofKind(kafkaStack, 'KafkaNodePool')) {
+      const keys = pool.spec.template.pod.topologySpreadConstraints.map((c: { topologyKey: string }) => c.topologyKey);
+      expect(keys).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);
+    }
+  });
+
+  it('secures both listeners with TLS + SCRAM and authorizes with ACLs and the admin super user', () => {
+    const [kafka] = ofKind(kafkaStack, 'Kafka');
+    expect(kafka.spec.kafka.listeners).toEqual([
+      { name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } },
+      { name: 'external', port: 9094, type: env.externalListener, tls: true, authentication: { type: 'scram-sha-512' } },
+    ]);
+    expect(kafka.spec.kafka.authorization).toEqual({ type: 'simple', superUsers: ['kafka-admin'] });
+  });
+
+  it('reads the JMX exporter rules from kafka-metrics.yaml into the ConfigMap the Kafka resource names', () => {
+    const [configMap] = Object.values(resourcesOf(kafkaStack, 'kubernetes_config_map_v1'));
+    expect(configMap.data['kafka-metrics-config.yaml']).toBe(fs.readFileSync(KAFKA_METRICS_FILE, 'utf8'));
+    const [kafka] = ofKind(kafkaStack, 'Kafka');
+    expect(kafka.spec.kafka.metricsConfig.valueFrom.configMapKeyRef.name).toMatch(/^\$\{kubernetes_config_map_v1\./);
+    expect(ofKind(kafkaStack, 'PodMonitor').map((m) => m.metadata.name).sort()).toEqual(['platform-kafka-exporter', 'platform-kafka-nodes']);
+  });
+
+  it('gives the producer and the consumer exactly the access they need', () => {
+    const topic = (name: string) => ({ type: 'topic', name, patternType: 'literal' });
+    expect(user(kafkaStack, 'producer').spec).toEqual({
+      authentication: { type: 'scram-sha-512' },
+      authorization: {
+        type: 'simple',
+        acls: [
+          { resource: topic(POSTS_TOPIC), operations: ['Write', 'Describe'] },
+          { resource: { type: 'cluster' }, operations: ['IdempotentWrite'] },
+        ],
+      },
+    });
+    const consumer = user(kafkaStack, 'consumer').spec;
+    expect(consumer.authentication).toEqual({ type: 'scram-sha-512' });
+    expect(consumer.authorization.acls).toEqual(
+      expect.arrayContaining([
+        { resource: topic(POSTS_TOPIC), operations: ['Read', 'Describe'] },
+        { resource: { type: 'group', name: CONSUMER_GROUP, patternType: 'literal' }, operations: ['Read'] },
+        { resource: topic(POSTS_DLQ_TOPIC), operations: expect.arrayContaining(['Write']) },
+      ]),
+    );
+  });
+
+  it('sets the admin password only from the sensitive variable, through a Secret', () => {
+    expect(kafkaStack.variable.kafka_admin_password).toMatchObject({ sensitive: true, type: 'string' });
+    const [secret] = Object.values(resourcesOf(kafkaStack, 'kubernetes_secret_v1'));
+    expect(secret.data).toEqual({ password: ADMIN_PASSWORD_REF });
+    const admin = user(kafkaStack, 'kafka-admin');
+    expect(admin.spec.authentication).toEqual({
+      type: 'scram-sha-512',
+      password: { valueFrom: { secretKeyRef: { name: expect.stringMatching(/^\$\{kubernetes_secret_v1\./), key: 'password' } } },
+    });
+    expect(admin.spec).not.toHaveProperty('authorization');
+    for (const value of passwordValues(kafkaStack)) expect(value).toBe(ADMIN_PASSWORD_REF);
+    for (const stack of Object.values(stacks)) expect(JSON.stringify(stack)).not.toMatch(/"(sasl_)?password"\s*:\s*"[^"$]/i);
+    expect(JSON.stringify(kafkaStack).split(ADMIN_PASSWORD_REF)).toHaveLength(3); // the Secret and the provider
+  });
+
+  it('configures the Kafka provider for the external listener as the admin over TLS + SCRAM', () => {
+    expect(kafkaStack.provider.kafka).toEqual([
+      {
+        bootstrap_servers: '${var.kafka_bootstrap_servers}',
+        tls_enabled: true,
+        ca_cert: '${var.kafka_ca_cert}',
+        sasl_mechanism: 'scram-sha512',
+        sasl_username: 'kafka-admin',
+        sasl_password: ADMIN_PASSWORD_REF,
+      },
+    ]);
+    expect(kafkaStack.variable.kafka_bootstrap_servers.type).toBe('list(string)');
+  });
+
+  it('creates the topics only after the cluster and the admin user are Ready', () => {
+    const adminAddress = Object.entries(resourcesOf(kafkaStack, 'kubernetes_manifest')).find(([, r]) => r.manifest.kind === 'KafkaUser' && r.manifest.metadata.name === 'kafka-admin')![0];
+    expect(resourcesOf(kafkaStack, 'kubernetes_manifest')[adminAddress].wait).toEqual({ condition: [{ type: 'Ready', status: 'True' }] });
+    const topics = resourcesOf(kafkaStack, 'kafka_topic');
+    expect(Object.values(topics).map((t) => t.name).sort()).toEqual([POSTS_TOPIC, POSTS_DLQ_TOPIC].sort());
+    for (const t of Object.values(topics)) {
+      expect(t.depends_on).toEqual(expect.arrayContaining(['kubernetes_manifest.kafka', `kubernetes_manifest.${adminAddress}`]));
+    }
+    expect(resourcesOf(kafkaStack, 'kafka_acl')).toEqual({});
+  });
+});
+
+describe('node pools', () => {
+  const pools = (environment: string) =>
+    ofKind(synthEnvironment(environment).stacks['kafka-stack'], 'KafkaNodePool')
+      .map((p) => ({ roles: p.spec.roles, replicas: p.spec.replicas }))
+      .sort((a, b) => a.roles.join().localeCompare(b.roles.join()));
+
+  it('are 3 dedicated controllers and 3 brokers in prod', () => {
+    expect(pools('prod')).toEqual([
+      { roles: ['broker'], replicas: 3 },
+      { roles: ['controller'], replicas: 3 },
+    ]);
+  });
+
+  it('are 3 combined-role nodes in dev', () => {
+    expect(pools('dev')).toEqual([{ roles: ['controller', 'broker'], replicas: 3 }]);
+  });
+});
+
+describe('the Strimzi operator in addons-stack', () => {
+  const addons = synthEnvironment('prod').stacks['addons-stack'];
+  const release = Object.values(resourcesOf(addons, 'helm_release')).find((r) => r.chart === versions.charts.strimzi.chart)!;
+
+  it('is the pinned chart, installed into the Kafka namespace', () => {
+    expect(release).toMatchObject({ repository: versions.charts.strimzi.repository, version: versions.charts.strimzi.version, skip_crds: true });
+    expect(release.namespace).toMatch(/^\$\{kubernetes_namespace_v1\.strimzi-operator_namespace_/);
+    const namespaces = Object.values(resourcesOf(addons, 'kubernetes_namespace_v1')).map((n) => n.metadata.name);
+    expect(namespaces).toContain(environments.prod.namespaces.kafka);
+  });
+
+  it('sets only Helm values the chart defines', () => {
+    const values = JSON.parse(release.values[0] as string) as Record<string, unknown>;
+    expect(Object.keys(values).length).toBeGreaterThan(0);
+    expect(unknownValuesKeys(values, chartDefaults('strimzi'))).toEqual([]);
+  });
+
+  it('is released after kubectl has applied the CRDs of the same version', () => {
+    const [[crdsId, crds]] = Object.entries(resourcesOf(addons, 'terraform_data'));
+    expect(release.depends_on).toContain(`terraform_data.${crdsId}`);
+    expect(crds.triggers_replace.chartVersion).toBe(versions.charts.strimzi.version);
+    const command = crds.provisioner[0]['local-exec'].command as string;
+    expect(command).toMatch(/^kubectl --kubeconfig ~\/'\.kube\/config' apply --server-side --force-conflicts -f /);
+    expect(command).toContain(`/releases/download/${versions.charts.strimzi.version}/strimzi-crds-${versions.charts.strimzi.version}.yaml`);
+  });
+});
+
+describe('the values workloads-stack consumes', () => {
+  const app = buildApp(new App({ outdir: fs.mkdtempSync('/tmp/kafka-stack-api-'), context: { environment: 'dev' } }));
+  const stack = app.node.findChild('kafka-stack') as KafkaStack;
+
+  it('are references to this stack, not copied literals', () => {
+    for (const value of [stack.bootstrapServers, stack.kafkaNamespace, stack.clusterCaSecretName, stack.producerUserName, stack.consumerUserName, stack.postsTopic, stack.postsDlqTopic, stack.postsPartitions]) {
+      expect(Token.isUnresolved(value)).toBe(true);
+    }
+  });
+
+  it('resolve to the expected addresses and names', () => {
+    const { stacks } = synthEnvironment('dev');
+    const kafkaStack = stacks['kafka-stack'];
+    expect(kafkaStack.locals['bootstrap-servers']).toBe(
+      '${kubernetes_manifest.kafka.manifest.metadata.name}-kafka-bootstrap.${kubernetes_manifest.kafka.manifest.metadata.namespace}.svc:9093',
+    );
+    expect(kafkaStack.locals['cluster-ca-secret-name']).toBe('${kubernetes_manifest.kafka.manifest.metadata.name}-cluster-ca-cert');
+    const outputs = JSON.stringify(kafkaStack.output);
+    for (const ref of ['kafka_topic.posts.name', 'kafka_topic.posts_dlq.name', 'kafka_topic.posts.partitions', 'kubernetes_manifest.kafka.manifest.metadata.namespace']) {
+      expect(outputs).toContain(`\${${ref}}`);
+    }
+  });
+});

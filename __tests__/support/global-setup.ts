@@ -1,0 +1,27 @@
+import * as fs from 'fs';
+import { clusterUp } from '../../tools/local-cluster';
+import { postgresRunning, postgresUp } from '../../tools/local-postgres';
+import { STARTED_BY_TESTS_MARKER } from './kafka';
+import { POSTGRES_STARTED_BY_TESTS_MARKER } from './postgres';
+
+/**
+ * One local Kafka cluster and one PostgreSQL per test run: reuse running ones, otherwise
+ * start them and remember that, so teardown stops only what the run started.
+ */
+export default async function globalSetup(): Promise<void> {
+  const result = await clusterUp({ log: (line) => console.log(`[local-kafka] ${line}`) });
+  if (result.startedNodes.length > 0) {
+    fs.writeFileSync(STARTED_BY_TESTS_MARKER, `${JSON.stringify({ startedNodes: result.startedNodes, at: new Date().toISOString() })}\n`);
+  } else {
+    fs.rmSync(STARTED_BY_TESTS_MARKER, { force: true });
+  }
+  // Test workers are forked after global setup and inherit this.
+  process.env.KAFKA_BOOTSTRAP_SERVERS = result.bootstrapServers;
+
+  if (postgresRunning()) {
+    fs.rmSync(POSTGRES_STARTED_BY_TESTS_MARKER, { force: true });
+  } else {
+    await postgresUp();
+    fs.writeFileSync(POSTGRES_STARTED_BY_TESTS_MARKER, `${new Date().toISOString()}\n`);
+  }
+}

@@ -1,0 +1,96 @@
+import * as net from 'net';
+import { environments } from '../../config';
+import { clusterStatus, ensurePortFree, localNodes, startNode, stopNode, waitForHealthy } from '../../tools/local-cluster';
+
+const { clientBasePort, nodes } = environments.local.localCluster;
+const ids = localNodes().map((n) => n.id);
+
+function occupy(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve(server));
+  });
+}
+
+const release = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('local Kafka cluster', () => {
+  test('status shows every node running, a quorum leader and all brokers registered', async () => {
+    const status = await clusterStatus();
+
+    expect(ids).toHaveLength(nodes);
+    expect(status.bootstrapServers).toBe(ids.map((id) => `127.0.0.1:${clientBasePort + id - 1}`).join(','));
+    for (const node of status.nodes) {
+      expect(node).toMatchObject({ alive: true, clientListening: true, controllerListening: true });
+    }
+    expect(ids).toContain(status.quorum?.leaderId);
+    expect(status.quorum?.voters).toEqual(ids);
+    expect(status.brokers).toEqual(ids);
+    expect(status.healthy).toBe(true);
+  });
+
+  test('a port held by another process is reported with its number and the config key to change', async () => {
+    const server = await occupy(0);
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      await expect(ensurePortFree(port, 'node 1 client listener', 'localCluster.clientBasePort')).rejects.toThrow(
+        `port ${port} (node 1 client listener) is already in use by another process: stop it or change localCluster.clientBasePort in config/environments.ts`,
+      );
+    } finally {
+      await release(server);
+    }
+    await expect(ensurePortFree(port, 'node 1 client listener', 'localCluster.clientBasePort')).resolves.toBeUndefined();
+  });
+
+  describe('one node stopped and started again', () => {
+    const victim = ids[ids.length - 1];
+    const survivors = ids.filter((id) => id !== victim);
+
+    // Later suites need all brokers, even if an assertion below fails half-way.
+    afterAll(async () => {
+      await startNode(victim, { log: () => undefined });
+      await waitForHealthy({ timeoutMs: 90_000, log: () => undefined });
+    }, 120_000);
+
+    test('the remaining nodes keep a quorum leader and fence the stopped broker', async () => {
+      expect(await stopNode(victim, { log: () => undefined })).toBe(true);
+
+      const status = await eventually(clusterStatus, (s) => JSON.stringify(s.brokers) === JSON.stringify(survivors), 20_000);
+      expect(status.nodes.find((n) => n.id === victim)).toMatchObject({ alive: false, clientListening: false, controllerListening: false });
+      expect(status.brokers).toEqual(survivors);
+      // Two of three voters are still a majority.
+      expect(survivors).toContain(status.quorum?.leaderId);
+      expect(status.quorum?.voters).toEqual(ids);
+      expect(status.healthy).toBe(false);
+    }, 90_000);
+
+    test('the stopped node does not start while another process holds its port', async () => {
+      const server = await occupy(clientBasePort + victim - 1);
+      try {
+        await expect(startNode(victim, { log: () => undefined })).rejects.toThrow(
+          `port ${clientBasePort + victim - 1} (node ${victim} client listener) is already in use by another process`,
+        );
+      } finally {
+        await release(server);
+      }
+    });
+
+    test('the restarted node rejoins and all brokers are registered again', async () => {
+      await startNode(victim, { log: () => undefined });
+      const status = await waitForHealthy({ timeoutMs: 90_000, log: () => undefined });
+      expect(status.brokers).toEqual(ids);
+      expect(status.quorum?.voters).toEqual(ids);
+      expect(status.healthy).toBe(true);
+    }, 120_000);
+  });
+});

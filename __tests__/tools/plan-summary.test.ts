@@ -1,0 +1,53 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { renderComment, stacksInDependencyOrder, summarizePlan } from '../../tools/plan-summary';
+import { PROJECT_ROOT } from '../../tools/paths';
+import { synthEnvironment } from '../support/synth';
+import { toolchainEnv } from '../support/toolchain';
+
+describe('stacksInDependencyOrder', () => {
+  it('orders the synthesized stacks addons -> kafka -> workloads', () => {
+    const { outdir } = synthEnvironment('prod');
+    expect(stacksInDependencyOrder(path.join(outdir, 'manifest.json'))).toEqual(['addons-stack', 'kafka-stack', 'workloads-stack']);
+  });
+});
+
+describe('summarizePlan', () => {
+  it('finds the plan line through colour codes', () => {
+    expect(summarizePlan('\u001b[1mPlan:\u001b[0m 2 to add, 0 to change, 0 to destroy.', true)).toBe('Plan: 2 to add, 0 to change, 0 to destroy.');
+    expect(summarizePlan('Apply complete!', true)).toBe('Unknown: no plan line in the output');
+    expect(summarizePlan('kafka-stack  Plan: 2 to add, 1 to change, 0 to destroy.', true)).toBe('Plan: 2 to add, 1 to change, 0 to destroy.');
+    expect(summarizePlan('No changes. Your infrastructure matches the configuration.', true)).toBe('No changes.');
+    expect(summarizePlan('Error: Failed to get existing workspaces: connection refused', false)).toBe('Failed: Failed to get existing workspaces: connection refused');
+  });
+});
+
+describe('renderComment', () => {
+  it('keeps a huge plan under the pull request comment limit', () => {
+    const output = 'x'.repeat(200000);
+    const comment = renderComment('dev', [
+      { stack: 'addons-stack', ok: true, summary: 'No changes.', output },
+      { stack: 'kafka-stack', ok: false, summary: 'Failed: boom', output },
+    ]);
+    expect(comment.length).toBeLessThan(65536);
+    expect(comment).toContain('| `kafka-stack` | :x: Failed: boom |');
+    expect(comment).toContain('truncated: full plan in the job log');
+  });
+});
+
+describe('plan-summary on the local environment', () => {
+  it('runs cdktf diff with the real CLI and provider and writes the summary', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-summary-')), 'summary.md');
+    const r = spawnSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['tools/plan-summary.ts', '--environment', 'local', '--out', out], {
+      cwd: PROJECT_ROOT,
+      env: toolchainEnv(),
+      encoding: 'utf8',
+    });
+    expect(r.stderr).not.toMatch(/plan-summary:/);
+    expect(r.status).toBe(0);
+    const comment = fs.readFileSync(out, 'utf8');
+    expect(comment).toMatch(/\| `kafka-stack` \| (Plan: \d+ to add, \d+ to change, 0 to destroy\.|No changes\.) \|/);
+  }, 240000);
+});

@@ -1,0 +1,6 @@
+/** What the producer and consumer share: config, Kafka access, messages, logs, metrics, lifecycle. */
+export * from './config';
+export * from './kafka';
+export * from './lifecycle';
+export * from './message';
+export * from './observability';

@@ -1,0 +1,101 @@
+import * as http from 'http';
+import { AddressInfo } from 'net';
+import pino, { Logger } from 'pino';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LogLevel } from './config';
+
+export type { Logger } from 'pino';
+
+/** One JSON object per line on stdout: what the cluster's log collector expects. */
+export function createLogger(service: string, level: LogLevel = 'info'): Logger {
+  return pino({
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}
+
+/** The counters and histogram both services export; each service moves the ones it uses. */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly produced: Counter<'topic'>;
+  readonly consumed: Counter<'topic'>;
+  readonly duplicates: Counter<'topic'>;
+  readonly errors: Counter<'stage'>;
+  readonly dlq: Counter<'topic'>;
+  readonly latency: Histogram<'topic'>;
+}
+
+export function createMetrics(service: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const prefix = 'kafka_platform_';
+  return {
+    registry,
+    produced: new Counter({ name: `${prefix}messages_produced_total`, help: 'Messages acknowledged by all in-sync replicas', labelNames: ['topic'], registers: [registry] }),
+    consumed: new Counter({ name: `${prefix}messages_consumed_total`, help: 'Valid messages processed (offset committed afterwards)', labelNames: ['topic'], registers: [registry] }),
+    duplicates: new Counter({ name: `${prefix}messages_duplicate_total`, help: 'Messages whose id this process had already processed (redeliveries)', labelNames: ['topic'], registers: [registry] }),
+    errors: new Counter({ name: `${prefix}errors_total`, help: 'Failures by stage', labelNames: ['stage'], registers: [registry] }),
+    dlq: new Counter({ name: `${prefix}messages_dlq_total`, help: 'Malformed messages forwarded to the dead-letter topic', labelNames: ['topic'], registers: [registry] }),
+    latency: new Histogram({
+      name: `${prefix}end_to_end_latency_seconds`,
+      help: 'From the createdAt timestamp in the message to the end of its processing',
+      labelNames: ['topic'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+  };
+}
+
+export interface HttpServer {
+  /** The port actually bound (differs from the configured one when that was 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * /healthz: the process is alive. /readyz: connected to Kafka (503 otherwise, so the
+ * pod leaves Service endpoints and a rollout waits). /metrics: Prometheus text format.
+ */
+export async function startHttpServer(port: number, ready: () => boolean, metrics: Metrics, logger: Logger): Promise<HttpServer> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, body: string, type = 'application/json') => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, '{"error":"method not allowed"}');
+    switch (path) {
+      case '/healthz':
+        return reply(200, '{"status":"ok"}');
+      case '/readyz':
+        return ready() ? reply(200, '{"status":"ready"}') : reply(503, '{"status":"not ready"}');
+      case '/metrics':
+        metrics.registry.metrics().then(
+          (text) => reply(200, text, metrics.registry.contentType),
+          (err: unknown) => reply(500, JSON.stringify({ error: String(err) })),
+        );
+        return;
+      default:
+        return reply(404, '{"error":"not found"}');
+    }
+  });
+  // Probes and scrapes are tiny: a short timeout keeps idle sockets from delaying shutdown.
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  logger.info({ event: 'http_listening', port: bound }, `http server on :${bound} (/healthz, /readyz, /metrics)`);
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
