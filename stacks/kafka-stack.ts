@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { TerraformLocal, TerraformOutput, TerraformVariable } from 'cdktf';
+import { TerraformLocal, TerraformOutput, TerraformVariable, Token } from 'cdktf';
+import { DataKubernetesResource } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource';
 import { KafkaProvider } from '../.gen/providers/kafka/provider';
 import { versions } from '../config';
 import { POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
@@ -7,6 +8,7 @@ import {
   KafkaCluster,
   KafkaPodMonitors,
   ScramUser,
+  EXTERNAL_LISTENER,
   clusterCaCertSecretName,
   internalBootstrapAddress,
   topicAclsFor,
@@ -70,14 +72,15 @@ export class KafkaStack extends PlatformStack {
     });
     const externalBootstrap = new TerraformVariable(this, 'kafka_bootstrap_servers', {
       type: 'list(string)',
-      nullable: false,
-      description: 'host:port of the external listener, reachable from where Terraform runs (status.listeners of the Kafka resource)',
+      description: 'Override of the external listener address (host:port list) when the one the Kafka resource reports is not reachable from where Terraform runs',
     });
     const clusterCa = new TerraformVariable(this, 'kafka_ca_cert', {
       type: 'string',
-      nullable: false,
-      description: `Cluster CA certificate, PEM text or a path to a PEM file (ca.crt of Secret ${clusterCaCertSecretName(clusterName)})`,
+      description: `Override of the cluster CA certificate (PEM); by default the one the Kafka resource reports (ca.crt of Secret ${clusterCaCertSecretName(clusterName)})`,
     });
+
+    // Optional overrides: null unless set (cdktf cannot express a null default directly).
+    for (const optional of [externalBootstrap, clusterCa]) optional.addOverride('default', null);
 
     new KubernetesProviders(this, 'providers', {
       configPath: k8s.configPath,
@@ -111,11 +114,22 @@ export class KafkaStack extends PlatformStack {
     // 3. Monitoring: Prometheus (addons-stack) selects PodMonitors from every namespace.
     this.podMonitors = new KafkaPodMonitors(this, 'pod-monitors', { namespace: props.kafkaNamespace, clusterName, interval: '30s' });
 
-    // 4. Topics, over the external listener as the super user, once it can log in.
+    // 4. Topics, over the external listener as the super user, once it can log in. The
+    // address and CA come from the Kafka resource's status: on a fresh cluster this lookup
+    // waits for the apply of the cluster, so one deploy brings up cluster and topics.
+    const status = new DataKubernetesResource(this, 'kafka-status', {
+      apiVersion: 'kafka.strimzi.io/v1',
+      kind: 'Kafka',
+      metadata: { name: this.cluster.clusterName, namespace: this.cluster.namespace },
+      dependsOn: [this.cluster.kafka],
+    });
+    const external = `one([for l in ${status.fqn}.object.status.listeners : l if l.name == "${EXTERNAL_LISTENER}"])`;
+    const bootstrapVar = `var.${externalBootstrap.friendlyUniqueId}`;
+    const caVar = `var.${clusterCa.friendlyUniqueId}`;
     const kafkaProvider = new KafkaProvider(this, 'kafka', {
-      bootstrapServers: externalBootstrap.listValue,
+      bootstrapServers: Token.asList(`\${${bootstrapVar} != null ? ${bootstrapVar} : split(",", ${external}.bootstrapServers)}`),
+      caCert: Token.asString(`\${${caVar} != null ? ${caVar} : ${external}.certificates[0]}`),
       tlsEnabled: true,
-      caCert: clusterCa.stringValue,
       saslMechanism: 'scram-sha512',
       saslUsername: ADMIN_USER,
       saslPassword: adminPassword.stringValue,

@@ -1,4 +1,6 @@
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Token } from 'cdktf';
 import { buildApp } from '../../main';
 import { environments, versions } from '../../config';
@@ -7,6 +9,7 @@ import { KAFKA_METRICS_FILE } from '../../modules/kafka-cluster';
 import { KafkaStack } from '../../stacks/kafka-stack';
 import { chartDefaults, unknownValuesKeys, validateCustomResource } from '../support/schemas';
 import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
+import { terraformOk } from '../support/toolchain';
 
 const VALIDATED_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaUser', 'PodMonitor'];
 const ADMIN_PASSWORD_REF = '${var.kafka_admin_password}';
@@ -135,15 +138,48 @@ describe.each(['dev', 'prod'] as const)('kafka-stack in %s', (environment) => {
   it('configures the Kafka provider for the external listener as the admin over TLS + SCRAM', () => {
     expect(kafkaStack.provider.kafka).toEqual([
       {
-        bootstrap_servers: '${var.kafka_bootstrap_servers}',
+        bootstrap_servers: expect.stringContaining('var.kafka_bootstrap_servers != null ? var.kafka_bootstrap_servers :'),
         tls_enabled: true,
-        ca_cert: '${var.kafka_ca_cert}',
+        ca_cert: expect.stringContaining('var.kafka_ca_cert != null ? var.kafka_ca_cert :'),
         sasl_mechanism: 'scram-sha512',
         sasl_username: 'kafka-admin',
         sasl_password: ADMIN_PASSWORD_REF,
       },
     ]);
-    expect(kafkaStack.variable.kafka_bootstrap_servers.type).toBe('list(string)');
+    expect(kafkaStack.variable.kafka_bootstrap_servers).toMatchObject({ type: 'list(string)', default: null });
+    expect(kafkaStack.variable.kafka_ca_cert).toMatchObject({ type: 'string', default: null });
+  });
+
+  it('reads the external address and CA from the Kafka status once the cluster is applied, so one deploy suffices', () => {
+    const lookup = kafkaStack.data.kubernetes_resource['kafka-status'];
+    expect(lookup).toMatchObject({ api_version: 'kafka.strimzi.io/v1', kind: 'Kafka', depends_on: ['kubernetes_manifest.kafka'] });
+    const [provider] = kafkaStack.provider.kafka;
+    expect(provider.bootstrap_servers).toContain('data.kubernetes_resource.kafka-status.object.status.listeners');
+    expect(provider.ca_cert).toContain('data.kubernetes_resource.kafka-status.object.status.listeners');
+  });
+
+  it('evaluates those expressions against a Strimzi status with the real CLI', () => {
+    const [provider] = kafkaStack.provider.kafka as { bootstrap_servers: string; ca_cert: string }[];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-status-'));
+    // A status as Strimzi reports it: one entry per listener, certificates are the cluster CA.
+    const status = {
+      listeners: [
+        { name: 'tls', bootstrapServers: 'platform-kafka-bootstrap.kafka.svc:9093', certificates: ['INTERNAL-CA'] },
+        { name: 'external', bootstrapServers: '10.0.0.1:31001,10.0.0.2:31001', certificates: ['CLUSTER-CA'] },
+      ],
+    };
+    const asLocal = (expr: string) => expr.slice(2, -1).replace(/data\.kubernetes_resource\.kafka-status\.object\.status/g, 'local.status').replace(/var\./g, 'local.');
+    fs.writeFileSync(
+      path.join(dir, 'main.tf.json'),
+      JSON.stringify({
+        locals: { status, kafka_bootstrap_servers: null, kafka_ca_cert: null },
+        output: { servers: { value: `\${${asLocal(provider.bootstrap_servers)}}` }, ca: { value: `\${${asLocal(provider.ca_cert)}}` } },
+      }),
+    );
+    terraformOk(['init', '-backend=false', '-input=false', '-no-color'], dir);
+    terraformOk(['apply', '-auto-approve', '-input=false', '-no-color'], dir);
+    expect(JSON.parse(terraformOk(['output', '-json', 'servers'], dir))).toEqual(['10.0.0.1:31001', '10.0.0.2:31001']);
+    expect(JSON.parse(terraformOk(['output', '-json', 'ca'], dir))).toBe('CLUSTER-CA');
   });
 
   it('creates the topics only after the cluster and the admin user are Ready', () => {

@@ -26,6 +26,7 @@ const ajv = new Ajv({ strict: false, allErrors: true, code: { regExp: goRegExp }
 ajv.addFormat('int32', true);
 ajv.addFormat('int64', true);
 ajv.addFormat('double', true);
+ajv.addFormat('date-time', true);
 const validators = new Map<string, ValidateFunction>();
 
 function describeError(e: ErrorObject): string {

@@ -16,6 +16,8 @@ import {
 export const INTERNAL_TLS_PORT = 9093;
 /** Port of the off-cluster TLS + SCRAM listener (NodePort or LoadBalancer). */
 export const EXTERNAL_PORT = 9094;
+/** Name of the external listener (in `status.listeners` too). */
+export const EXTERNAL_LISTENER = 'external';
 /** Node label naming the availability zone: brokers take it as `broker.rack`. */
 export const ZONE_TOPOLOGY_KEY = 'topology.kubernetes.io/zone';
 export const HOSTNAME_TOPOLOGY_KEY = 'kubernetes.io/hostname';
@@ -137,7 +139,7 @@ export function buildListeners(kafka: KafkaClusterConfig): GenericListener[] {
   const scram = { type: 'scram-sha-512' as const };
   const listeners: GenericListener[] = [{ name: 'tls', port: INTERNAL_TLS_PORT, type: 'internal', tls: true, authentication: scram }];
   if (kafka.externalListener !== 'none') {
-    listeners.push({ name: 'external', port: EXTERNAL_PORT, type: kafka.externalListener, tls: true, authentication: scram });
+    listeners.push({ name: EXTERNAL_LISTENER, port: EXTERNAL_PORT, type: kafka.externalListener, tls: true, authentication: scram });
   }
   return listeners;
 }

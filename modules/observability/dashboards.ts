@@ -306,7 +306,7 @@ export function kafkaServicesDashboard(defaultNamespace: string): Json {
         stat('End-to-end latency p99', latency(0.99).expr, { unit: 's' }),
         stat(
           'Producer error ratio',
-          `sum(rate(${m.errors.name}{${ns}, operation="produce"}[${RATE}])) / (sum(rate(${m.errors.name}{${ns}, operation="produce"}[${RATE}])) + sum(rate(${m.produced.name}{${ns}}[${RATE}])))`,
+          `sum(rate(${m.errors.name}{${ns}, stage="produce"}[${RATE}])) / (sum(rate(${m.errors.name}{${ns}, stage="produce"}[${RATE}])) + sum(rate(${m.produced.name}{${ns}}[${RATE}])))`,
           { unit: 'percentunit', redFrom: 0.05 },
         ),
       ],
@@ -322,7 +322,7 @@ export function kafkaServicesDashboard(defaultNamespace: string): Json {
           ],
           'mps',
         ),
-        series('Errors by operation', [{ expr: `sum by (operation) (rate(${m.errors.name}{${ns}}[${RATE}]))`, legend: '{{operation}}' }], 'ops'),
+        series('Errors by stage', [{ expr: `sum by (stage) (rate(${m.errors.name}{${ns}}[${RATE}]))`, legend: '{{stage}}' }], 'ops'),
         series('Dead letters per source topic', [{ expr: `sum by (topic) (rate(${m.dlq.name}{${ns}}[${RATE}]))`, legend: '{{topic}}' }], 'mps'),
         series(
           'Consumer lag (Kafka Exporter)',

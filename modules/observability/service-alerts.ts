@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { AlertRule, PrometheusRuleResource, RuleGroup, RuleSetOptions, finishRule, promql } from './prometheus-rules';
-import { SERVICE_METRICS } from './service-metrics';
+import { PRODUCE_ERROR_STAGE, SERVICE_METRICS } from './service-metrics';
 
 /** Alerts on the producer and consumer services, from their own prom-client metrics. */
 export interface ServiceAlertOptions extends RuleSetOptions {
@@ -15,7 +15,7 @@ export function serviceAlertGroups(options: ServiceAlertOptions): RuleGroup[] {
   const ns = `namespace="${options.namespace}"`;
   const ratio = options.producerErrorRatio ?? 0.05;
   const m = SERVICE_METRICS;
-  const produceErrors = `sum by (namespace) (rate(${m.errors.name}{${ns}, operation="produce"}[5m]))`;
+  const produceErrors = `sum by (namespace) (rate(${m.errors.name}{${ns}, stage="${PRODUCE_ERROR_STAGE}"}[5m]))`;
   const rules: AlertRule[] = [
     {
       alert: 'KafkaPlatformDeadLetters',
