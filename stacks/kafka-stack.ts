@@ -14,6 +14,7 @@ import {
   topicAclsFor,
 } from '../modules/kafka-cluster';
 import { KafkaTopics } from '../modules/kafka-topics';
+import { KafkaAlertRules } from '../modules/observability/kafka-alerts';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
 
@@ -113,6 +114,13 @@ export class KafkaStack extends PlatformStack {
 
     // 3. Monitoring: Prometheus (addons-stack) selects PodMonitors from every namespace.
     this.podMonitors = new KafkaPodMonitors(this, 'pod-monitors', { namespace: props.kafkaNamespace, clusterName, interval: '30s' });
+
+    // Alerts next to what they watch: replication, controller, disk, lag (docs/runbooks.md).
+    new KafkaAlertRules(this, 'kafka-alerts', {
+      namespace: props.kafkaNamespace,
+      labels: { 'app.kubernetes.io/part-of': 'kafka-platform' },
+      expectedBrokers: env.kafka.brokers,
+    });
 
     // 4. Topics, over the external listener as the super user, once it can log in. The
     // address and CA come from the Kafka resource's status: on a fresh cluster this lookup

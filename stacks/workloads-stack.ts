@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Fn, Token } from 'cdktf';
+import { Fn, Token, dependable } from 'cdktf';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DataKubernetesSecretV1 } from '@cdktf/provider-kubernetes/lib/data-kubernetes-secret-v1';
@@ -14,6 +14,7 @@ import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account
 import { versions } from '../config';
 import { CONSUMER_GROUP } from '../config/topics';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
+import { ServiceAlertRules } from '../modules/observability/service-alerts';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
 
 export interface WorkloadsStackProps extends PlatformStackProps {
@@ -249,6 +250,10 @@ export class WorkloadsStack extends PlatformStack {
     });
 
     this.networkPolicies(ns, props);
+
+    // The alert expressions name the namespace literally; the explicit dependency orders the apply.
+    const alerts = new ServiceAlertRules(this, 'service-alerts', { namespace: env.namespaces.workloads, labels: PART_OF });
+    alerts.rule.manifest.dependsOn = [dependable(namespace)];
 
     new Manifest(this, 'services-pod-monitor', {
       manifest: {

@@ -1,3 +1,4 @@
+import { jmxExporterArgs } from './jmx-exporter';
 import { ClusterStatus, clusterDown, clusterStatus, clusterUp } from './local-cluster';
 
 const USAGE = 'usage: tsx tools/local-kafka.ts up | status | down [--purge]';
@@ -26,7 +27,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`);
   switch (command) {
     case 'up': {
-      const result = await clusterUp();
+      // Metrics on 127.0.0.1:29300+, with the exporter rules kafka-stack deploys.
+      const result = await clusterUp({ extraJvmArgs: jmxExporterArgs });
       console.log(`KAFKA_BOOTSTRAP_SERVERS=${result.bootstrapServers}`);
       return 0;
     }

@@ -1,50 +1,15 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { KafkaAlertRules } from '../../modules/observability/kafka-alerts';
 import { ServiceAlertRules } from '../../modules/observability/service-alerts';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { SCHEMAS_DIR, crdSchemas } from '../support/schemas';
+import { validateCustomResource } from '../support/schemas';
 import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
 
 interface Manifest {
   readonly apiVersion: string;
   readonly kind: string;
   readonly metadata?: { readonly name?: string };
-}
-
-/**
- * CRD patterns are Go (RE2) regular expressions; the PrometheusRule CRD uses the inline flag
- * `(?i)`, which JavaScript rejects. Translate it to the `i` flag; everything else is shared syntax.
- */
-function goRegExp(pattern: string, flags: string): RegExp {
-  const inline = /^\^?\(\?i\)/.exec(pattern);
-  return inline ? new RegExp(pattern.replace('(?i)', ''), `${flags}i`) : new RegExp(pattern, flags);
-}
-goRegExp.code = 'goRegExp';
-
-const ajv = new Ajv({ strict: false, allErrors: true, code: { regExp: goRegExp } });
-ajv.addFormat('int32', true);
-ajv.addFormat('int64', true);
-ajv.addFormat('double', true);
-ajv.addFormat('date-time', true);
-const validators = new Map<string, ValidateFunction>();
-
-function describeError(e: ErrorObject): string {
-  const extra = e.keyword === 'additionalProperties' ? ` (unknown field "${(e.params as { additionalProperty: string }).additionalProperty}")` : '';
-  return `${e.instancePath || '/'} ${e.message}${extra}`;
-}
-
-/** Problems of one custom resource against its CRD's openAPIV3Schema (unknown fields rejected); [] when valid. */
-function validateCustomResource(resource: Manifest): string[] {
-  const key = `${resource.apiVersion}/${resource.kind}`;
-  let validate = validators.get(key);
-  if (!validate) {
-    const schema = crdSchemas().get(key);
-    if (!schema) return [`no CRD schema for ${key} in ${SCHEMAS_DIR}`];
-    validate = ajv.compile(schema);
-    validators.set(key, validate);
-  }
-  return validate(resource) ? [] : (validate.errors ?? []).map(describeError);
 }
 
 /** `<stack>.<resource id> (<kind> <name>): <problem>` for every kubernetes_manifest that fails its CRD schema. */
@@ -83,7 +48,8 @@ describe('the alert rule constructs', () => {
     const stack = new TerraformStack(app, 'rules');
     new KubernetesProvider(stack, 'kubernetes', {});
     new KafkaAlertRules(stack, 'kafka-alerts', { namespace: 'kafka', labels: { team: 'platform' }, expectedBrokers: 3 });
-    new ServiceAlertRules(stack, 'service-alerts', { namespace: 'workloads', labels: {} });
+    const ns = new NamespaceV1(stack, 'workloads-namespace', { metadata: { name: 'workloads' } });
+    new ServiceAlertRules(stack, 'service-alerts', { namespace: 'workloads', labels: {}, dependsOn: [ns] });
     return { rules: JSON.parse(Testing.synth(stack)) as TerraformJson };
   }
 
@@ -94,6 +60,12 @@ describe('the alert rule constructs', () => {
     expect(problems).toEqual([]);
     const kinds = Object.values(resourcesOf(stacks.rules, 'kubernetes_manifest')).map((r) => `${r.manifest.kind}/${r.manifest.metadata.namespace}/${r.manifest.metadata.name}`);
     expect(kinds.sort()).toEqual(['PrometheusRule/kafka/kafka-platform-kafka-alerts', 'PrometheusRule/workloads/kafka-platform-service-alerts']);
+  });
+
+  it('are ordered after what they are told to depend on', () => {
+    const manifests = resourcesOf(synthRules().rules, 'kubernetes_manifest');
+    const services = Object.values(manifests).find((r) => r.manifest.metadata.namespace === 'workloads')!;
+    expect(services.depends_on).toEqual(['kubernetes_namespace_v1.workloads-namespace']);
   });
 
   it('would be caught with a misspelt rule field, named by its path', () => {

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { clusterUp } from '../../tools/local-cluster';
+import { attachJmxExporter, jmxExporterArgs } from '../../tools/jmx-exporter';
 import { postgresRunning, postgresUp } from '../../tools/local-postgres';
 import { STARTED_BY_TESTS_MARKER } from './kafka';
 import { POSTGRES_STARTED_BY_TESTS_MARKER } from './postgres';
@@ -9,7 +10,10 @@ import { POSTGRES_STARTED_BY_TESTS_MARKER } from './postgres';
  * start them and remember that, so teardown stops only what the run started.
  */
 export default async function globalSetup(): Promise<void> {
-  const result = await clusterUp({ log: (line) => console.log(`[local-kafka] ${line}`) });
+  const log = (line: string) => console.log(`[local-kafka] ${line}`);
+  // Every node carries the JMX exporter with the rules kafka-stack deploys, so alert tests scrape real metrics.
+  const result = await clusterUp({ extraJvmArgs: jmxExporterArgs, log });
+  await attachJmxExporter({ log });
   if (result.startedNodes.length > 0) {
     fs.writeFileSync(STARTED_BY_TESTS_MARKER, `${JSON.stringify({ startedNodes: result.startedNodes, at: new Date().toISOString() })}\n`);
   } else {

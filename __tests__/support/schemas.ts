@@ -66,10 +66,17 @@ export function crdSchemas(): Map<string, JsonSchema> {
   return crdIndex;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: true });
+/** CRDs use Go regular expressions; Go's `(?i)` becomes JavaScript's `i` flag. */
+function goRegExp(pattern: string, flags?: string): RegExp {
+  return pattern.includes('(?i)') ? new RegExp(pattern.replace('(?i)', ''), `${flags ?? ''}i`) : new RegExp(pattern, flags ?? '');
+}
+goRegExp.code = 'goRegExp';
+
+const ajv = new Ajv({ strict: false, allErrors: true, code: { regExp: goRegExp as never } });
 ajv.addFormat('int32', true);
 ajv.addFormat('int64', true);
 ajv.addFormat('double', true);
+ajv.addFormat('date-time', true);
 
 function describe(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
@@ -78,12 +85,18 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
   });
 }
 
+const crdValidators = new Map<string, ReturnType<typeof ajv.compile>>();
+
 /** Problems of one custom resource against its CRD's openAPIV3Schema; [] when valid. */
 export function validateCustomResource(resource: { apiVersion: string; kind: string }): string[] {
   const key = `${resource.apiVersion}/${resource.kind}`;
-  const schema = crdSchemas().get(key);
-  if (!schema) return [`no CRD schema for ${key} in ${SCHEMAS_DIR}`];
-  const validate = ajv.compile(schema);
+  let validate = crdValidators.get(key);
+  if (!validate) {
+    const schema = crdSchemas().get(key);
+    if (!schema) return [`no CRD schema for ${key} in ${SCHEMAS_DIR}`];
+    validate = ajv.compile(schema);
+    crdValidators.set(key, validate);
+  }
   return validate(resource) ? [] : describe(validate.errors);
 }
 
@@ -114,10 +127,16 @@ export function unknownValuesKeys(values: unknown, defaults: unknown, prefix = '
   return unknown;
 }
 
+const valuesValidators = new Map<string, ReturnType<typeof ajv.compile>>();
+
 /** Problems of chart values against a chart's values.schema.json, when the chart ships one. */
 export function validateChartValuesSchema(chart: string, values: unknown): string[] {
   const file = path.join(SCHEMAS_DIR, chart, 'values.schema.json');
   if (!fs.existsSync(file)) return [];
-  const validate = ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8')) as JsonSchema);
+  let validate = valuesValidators.get(file);
+  if (!validate) {
+    validate = ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8')) as JsonSchema);
+    valuesValidators.set(file, validate);
+  }
   return validate(values) ? [] : describe(validate.errors);
 }

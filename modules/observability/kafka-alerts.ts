@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { AlertRule, PrometheusRuleResource, RuleGroup, RuleSetOptions, finishRule, promql } from './prometheus-rules';
 
 /**
@@ -146,6 +147,8 @@ export interface KafkaAlertRulesProps {
   readonly diskFreeRatio?: number;
   /** Where docs/runbooks.md is browsable; default the repository-relative path. */
   readonly runbookBaseUrl?: string;
+  /** Resources to create first, e.g. the namespace (the rule names it as a plain string). */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /** The Kafka alerts as a PrometheusRule, for kafka-stack. */
@@ -158,6 +161,7 @@ export class KafkaAlertRules extends Construct {
       name: 'kafka-platform-kafka-alerts',
       namespace: props.namespace,
       labels: props.labels ?? {},
+      dependsOn: props.dependsOn,
       groups: kafkaAlertGroups({
         namespace: props.namespace,
         expectedBrokers: props.expectedBrokers,

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { stringify } from 'yaml';
 
@@ -91,6 +92,8 @@ export interface PrometheusRuleResourceProps {
   readonly labels: Readonly<Record<string, string>>;
   /** The rule groups. */
   readonly groups: readonly RuleGroup[];
+  /** Resources to create first, e.g. the namespace when it is passed as a plain string. */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -104,6 +107,6 @@ export class PrometheusRuleResource extends Construct {
   constructor(scope: Construct, id: string, props: PrometheusRuleResourceProps) {
     super(scope, id);
     this.object = prometheusRuleManifest(props.name, props.namespace, props.labels, props.groups);
-    this.manifest = new Manifest(this, 'manifest', { manifest: this.object });
+    this.manifest = new Manifest(this, 'manifest', { manifest: this.object, dependsOn: props.dependsOn });
   }
 }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { AlertRule, PrometheusRuleResource, RuleGroup, RuleSetOptions, finishRule, promql } from './prometheus-rules';
 import { PRODUCE_ERROR_STAGE, SERVICE_METRICS } from './service-metrics';
 
@@ -71,6 +72,8 @@ export interface ServiceAlertRulesProps {
   readonly producerErrorRatio?: number;
   /** Where docs/runbooks.md is browsable; default the repository-relative path. */
   readonly runbookBaseUrl?: string;
+  /** Resources to create first, e.g. the namespace (the rule names it as a plain string). */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /** The service alerts as a PrometheusRule, for workloads-stack. */
@@ -83,6 +86,7 @@ export class ServiceAlertRules extends Construct {
       name: 'kafka-platform-service-alerts',
       namespace: props.namespace,
       labels: props.labels ?? {},
+      dependsOn: props.dependsOn,
       groups: serviceAlertGroups({
         namespace: props.namespace,
         producerErrorRatio: props.producerErrorRatio,

@@ -6,14 +6,21 @@ import { LogLevel } from './config';
 
 export type { Logger } from 'pino';
 
-/** One JSON object per line on stdout: what the cluster's log collector expects. */
+/**
+ * One JSON object per line on stdout: what the cluster's log collector expects. Writes are
+ * synchronous: a message's log line is its processing, so it must be out of the process
+ * before the offset is committed, or a crash would lose it.
+ */
 export function createLogger(service: string, level: LogLevel = 'info'): Logger {
-  return pino({
-    level,
-    base: { service },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+  return pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ dest: 1, sync: true }),
+  );
 }
 
 /** The counters and histogram both services export; each service moves the ones it uses. */
@@ -38,7 +45,7 @@ export function createMetrics(service: string): Metrics {
     consumed: new Counter({ name: `${prefix}messages_consumed_total`, help: 'Valid messages processed (offset committed afterwards)', labelNames: ['topic'], registers: [registry] }),
     duplicates: new Counter({ name: `${prefix}messages_duplicate_total`, help: 'Messages whose id this process had already processed (redeliveries)', labelNames: ['topic'], registers: [registry] }),
     errors: new Counter({ name: `${prefix}errors_total`, help: 'Failures by stage', labelNames: ['stage'], registers: [registry] }),
-    dlq: new Counter({ name: `${prefix}messages_dlq_total`, help: 'Malformed messages forwarded to the dead-letter topic', labelNames: ['topic'], registers: [registry] }),
+    dlq: new Counter({ name: `${prefix}dlq_messages_total`, help: 'Malformed messages forwarded to the dead-letter topic', labelNames: ['topic'], registers: [registry] }),
     latency: new Histogram({
       name: `${prefix}end_to_end_latency_seconds`,
       help: 'From the createdAt timestamp in the message to the end of its processing',

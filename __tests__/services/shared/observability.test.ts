@@ -1,0 +1,49 @@
+import { Writable } from 'stream';
+import pino from 'pino';
+import { SERVICE_METRICS } from '../../../modules/observability/service-metrics';
+import { createMetrics, startHttpServer } from '../../../services/shared/observability';
+
+const silent = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
+
+describe('health, readiness and metrics endpoints', () => {
+  test('/healthz is always 200, /readyz follows Kafka connectivity, /metrics exposes the service counters', async () => {
+    let ready = false;
+    const metrics = createMetrics('test-service');
+    const server = await startHttpServer(0, () => ready, metrics, silent);
+    const get = (p: string) => fetch(`http://127.0.0.1:${server.port}${p}`);
+    try {
+      expect((await get('/healthz')).status).toBe(200);
+      expect((await get('/readyz')).status).toBe(503);
+      ready = true;
+      expect((await get('/readyz')).status).toBe(200);
+      expect((await get('/nope')).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${server.port}/healthz`, { method: 'POST' })).status).toBe(405);
+
+      metrics.produced.inc({ topic: 'posts' }, 3);
+      metrics.dlq.inc({ topic: 'posts' });
+      metrics.latency.observe({ topic: 'posts' }, 0.02);
+      const res = await get('/metrics');
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      const text = await res.text();
+      expect(text).toContain('kafka_platform_messages_produced_total{topic="posts",service="test-service"} 3');
+      expect(text).toContain('kafka_platform_dlq_messages_total{topic="posts",service="test-service"} 1');
+      expect(text).toMatch(/kafka_platform_end_to_end_latency_seconds_bucket\{le="0.025",[^}]*\} 1/);
+      for (const name of ['messages_consumed_total', 'messages_duplicate_total', 'errors_total']) expect(text).toContain(`# TYPE kafka_platform_${name} counter`);
+      expect(text).toContain('process_cpu_seconds_total');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('registers every metric of the contract the alerts and dashboards use, with its type and labels', async () => {
+    const metrics = createMetrics('contract');
+    const registered = await metrics.registry.getMetricsAsJSON();
+    for (const expected of Object.values(SERVICE_METRICS)) {
+      const found = registered.find((m) => m.name === expected.name);
+      expect({ name: expected.name, type: found?.type }).toEqual({ name: expected.name, type: expected.type });
+      // prom-client keeps the declared label names on the metric object.
+      const { labelNames } = metrics.registry.getSingleMetric(expected.name) as unknown as { labelNames: string[] };
+      expect(labelNames).toEqual([...expected.labelNames]);
+    }
+  });
+});

@@ -1,0 +1,207 @@
+import * as path from 'path';
+import { environments, versions } from '../../config';
+import { PROJECT_ROOT } from '../../tools/paths';
+import { parseDockerfile } from '../docker/dockerfile';
+import { validateCustomResource } from '../support/schemas';
+import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
+
+const { stacks } = synthEnvironment('dev');
+const stack = stacks['workloads-stack'];
+const env = environments.dev;
+const REMOTE_KAFKA = /^\$\{data\.terraform_remote_state\.[^.]+kafka-stack\.outputs\.[^}]+\}$/;
+const REMOTE_ADDONS = /^\$\{data\.terraform_remote_state\.[^.]+addons-stack\.outputs\.[^}]+\}$/;
+
+const only = (type: string): TerraformJson => {
+  const all = Object.values(resourcesOf(stack, type));
+  expect(all).toHaveLength(1);
+  return all[0];
+};
+const job = only('kubernetes_job_v1');
+const deployment = only('kubernetes_deployment_v1');
+const hpa = only('kubernetes_horizontal_pod_autoscaler_v2');
+const configMap = only('kubernetes_config_map_v1');
+
+/** Every pod template in the stack, whatever resource holds it. */
+function podSpecs(): [string, TerraformJson][] {
+  const found: [string, TerraformJson][] = [];
+  const walk = (node: unknown, at: string) => {
+    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}[${i}]`));
+    if (node === null || typeof node !== 'object') return;
+    const o = node as TerraformJson;
+    if (o.template?.spec?.container) found.push([at, o.template.spec]);
+    for (const [k, v] of Object.entries(o)) walk(v, `${at}.${k}`);
+  };
+  walk(stack.resource, 'resource');
+  return found;
+}
+
+describe('workloads-stack', () => {
+  test('puts the services in a namespace that enforces the restricted Pod Security Standard', () => {
+    expect(only('kubernetes_namespace_v1').metadata).toMatchObject({
+      name: env.namespaces.workloads,
+      labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
+    });
+  });
+
+  describe('every pod spec', () => {
+    const specs = podSpecs();
+
+    test('there are exactly two: the producer Job and the consumer Deployment', () => {
+      expect(specs.map(([at]) => at).sort()).toEqual([
+        'resource.kubernetes_deployment_v1.consumer-deployment.spec',
+        'resource.kubernetes_job_v1.producer-job.spec',
+      ]);
+    });
+
+    test.each(specs)('%s runs as 65532, non-root, RuntimeDefault seccomp, without a service account token', (_at, spec) => {
+      expect(spec.automount_service_account_token).toBe(false);
+      expect(spec.security_context).toEqual({
+        run_as_non_root: true,
+        run_as_user: '65532',
+        run_as_group: '65532',
+        fs_group: '65532',
+        seccomp_profile: { type: 'RuntimeDefault' },
+      });
+      expect(spec.host_network ?? false).toBe(false);
+      expect(spec.host_pid ?? false).toBe(false);
+    });
+
+    test.each(specs)('%s: every container drops all capabilities, cannot escalate, has a read-only root and a /tmp emptyDir', (_at, spec) => {
+      const containers = [...(spec.container as TerraformJson[]), ...((spec.init_container as TerraformJson[] | undefined) ?? [])];
+      const tmp = (spec.volume as TerraformJson[]).find((v) => v.name === 'tmp');
+      expect(tmp?.empty_dir).toEqual({ size_limit: expect.any(String) });
+      for (const c of containers) {
+        expect(c.security_context).toEqual({
+          run_as_non_root: true,
+          run_as_user: '65532',
+          run_as_group: '65532',
+          read_only_root_filesystem: true,
+          allow_privilege_escalation: false,
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+          seccomp_profile: { type: 'RuntimeDefault' },
+        });
+        expect(c.volume_mount).toEqual(expect.arrayContaining([{ name: 'tmp', mount_path: '/tmp' }]));
+        expect(c.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+        expect(c.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+        expect(c.liveness_probe.http_get).toEqual({ path: '/healthz', port: 'http' });
+        expect(c.readiness_probe.http_get).toEqual({ path: '/readyz', port: 'http' });
+        expect(c.port).toEqual([{ name: 'http', container_port: 8080, protocol: 'TCP' }]);
+        expect(c.image).toBe(`${env.imageRegistry}/kafka-platform-${c.name}:${versions.images.services}`);
+      }
+    });
+
+    test('the user is the one the image declares', () => {
+      const runtime = parseDockerfile(path.join(PROJECT_ROOT, 'docker', 'services.Dockerfile')).find((s) => s.name === 'runtime')!;
+      const user = runtime.instructions.filter((i) => i.keyword === 'USER').pop()!.args;
+      for (const [, spec] of specs) expect(user.split(':')[0]).toBe(spec.security_context.run_as_user);
+    });
+  });
+
+  test('service accounts mount no API token', () => {
+    const accounts = Object.values(resourcesOf(stack, 'kubernetes_service_account_v1'));
+    expect(accounts.map((a) => a.metadata.name).sort()).toEqual(['consumer', 'producer']);
+    for (const a of accounts) expect(a.automount_service_account_token).toBe(false);
+    expect(job.spec.template.spec.service_account_name).toMatch(/^\$\{kubernetes_service_account_v1\.producer-service-account\./);
+    expect(deployment.spec.template.spec.service_account_name).toMatch(/^\$\{kubernetes_service_account_v1\.consumer-service-account\./);
+  });
+
+  test('the producer Job is bounded: retries, deadline, clean-up', () => {
+    expect(job.spec).toMatchObject({ backoff_limit: 3, active_deadline_seconds: expect.any(Number), ttl_seconds_after_finished: expect.stringMatching(/^\d+$/) });
+    expect(job.spec.template.spec.restart_policy).toBe('Never');
+    const envNames = (job.spec.template.spec.container[0].env as { name: string }[]).map((e) => e.name);
+    expect(envNames).toEqual(expect.arrayContaining(['MESSAGE_COUNT', 'RATE_LIMIT', 'PAYLOAD_SIZE', 'KEY_STRATEGY', 'BATCH_SIZE']));
+  });
+
+  test('consumer replicas never exceed the partitions of posts; the HPA (autoscaling/v2) owns the count', () => {
+    const partitions = hpa.spec.max_replicas as string;
+    expect(partitions).toMatch(REMOTE_KAFKA);
+    const ref = partitions.slice(2, -1);
+    expect(deployment.spec.replicas).toBe(`\${min(2, ${ref})}`);
+    expect(hpa.spec.min_replicas).toBe(`\${min(2, ${ref})}`);
+    expect(hpa.spec.scale_target_ref).toEqual({ api_version: 'apps/v1', kind: 'Deployment', name: '${kubernetes_deployment_v1.consumer-deployment.metadata[0].name}' });
+    expect(deployment.lifecycle.ignore_changes).toEqual(['spec[0].replicas']);
+  });
+
+  test('consumers spread over zones and hosts, and a PDB keeps all but one through voluntary disruptions', () => {
+    const spread = deployment.spec.template.spec.topology_spread_constraint as TerraformJson[];
+    expect(spread.map((s) => s.topology_key).sort()).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+    for (const s of spread) expect(s.label_selector[0].match_labels).toEqual(deployment.spec.selector.match_labels);
+    const pdb = only('kubernetes_pod_disruption_budget_v1');
+    expect(pdb.spec).toEqual({ max_unavailable: '1', selector: { match_labels: deployment.spec.selector.match_labels } });
+  });
+
+  describe('network policies', () => {
+    const policies = Object.values(resourcesOf(stack, 'kubernetes_network_policy_v1'));
+    const byName = Object.fromEntries(policies.map((p) => [p.metadata.name as string, p.spec as TerraformJson]));
+
+    test('deny everything by default', () => {
+      expect(byName['default-deny']).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
+    });
+
+    test('allow egress only to DNS in kube-system and to the Kafka brokers on the listener port', () => {
+      const egress = policies.flatMap((p) => (p.spec.egress ?? []) as TerraformJson[]);
+      expect(egress).toHaveLength(2);
+      expect(byName['allow-dns'].egress[0]).toEqual({
+        to: [{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'kube-system' } }, pod_selector: { match_labels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [
+          { port: '53', protocol: 'UDP' },
+          { port: '53', protocol: 'TCP' },
+        ],
+      });
+      const kafka = byName['allow-kafka'].egress[0];
+      expect(kafka.to[0].namespace_selector.match_labels['kubernetes.io/metadata.name']).toMatch(REMOTE_KAFKA);
+      expect(kafka.to[0].pod_selector.match_labels).toEqual({ 'strimzi.io/broker-role': 'true' });
+      expect(kafka.ports).toEqual([{ port: `\${element(split(":", ${configMap.data.KAFKA_BROKERS.slice(2, -1)}), 1)}`, protocol: 'TCP' }]);
+    });
+
+    test('allow ingress only from Prometheus in the monitoring namespace, to the metrics port', () => {
+      const ingress = policies.flatMap((p) => (p.spec.ingress ?? []) as TerraformJson[]);
+      expect(ingress).toHaveLength(1);
+      expect(ingress[0].ports).toEqual([{ port: '8080', protocol: 'TCP' }]);
+      expect(ingress[0].from).toHaveLength(1);
+      expect(ingress[0].from[0].namespace_selector.match_labels['kubernetes.io/metadata.name']).toMatch(REMOTE_ADDONS);
+      expect(ingress[0].from[0].pod_selector.match_labels).toEqual({ 'app.kubernetes.io/name': 'prometheus' });
+    });
+  });
+
+  test('a PodMonitor (valid against the CRD) scrapes both services on the metrics port', () => {
+    const manifests = Object.values(resourcesOf(stack, 'kubernetes_manifest')).map((m) => m.manifest as TerraformJson);
+    const podMonitor = manifests.find((m) => m.kind === 'PodMonitor')!;
+    expect(podMonitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(validateCustomResource(podMonitor as { apiVersion: string; kind: string })).toEqual([]);
+    expect(podMonitor.spec.selector.matchExpressions).toEqual([{ key: 'app.kubernetes.io/name', operator: 'In', values: ['producer', 'consumer'] }]);
+    expect(podMonitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+  });
+
+  describe('values from kafka-stack arrive as cross-stack references, never as literals', () => {
+    test('bootstrap address and topics in the ConfigMap', () => {
+      for (const key of ['KAFKA_BROKERS', 'KAFKA_TOPIC', 'KAFKA_DLQ_TOPIC']) expect(configMap.data[key]).toMatch(REMOTE_KAFKA);
+    });
+
+    test('user names in the pods', () => {
+      for (const spec of [job.spec.template.spec, deployment.spec.template.spec]) {
+        const username = (spec.container[0].env as { name: string; value: string }[]).find((e) => e.name === 'KAFKA_SASL_USERNAME');
+        expect(username?.value).toMatch(REMOTE_KAFKA);
+      }
+    });
+
+    test('the Secrets are read in the Kafka namespace by name and copied, never written as values', () => {
+      const sources = Object.values(stack.data.kubernetes_secret_v1 as Record<string, TerraformJson>);
+      expect(sources).toHaveLength(3);
+      for (const s of sources) {
+        expect(s.metadata.name).toMatch(REMOTE_KAFKA);
+        expect(s.metadata.namespace).toMatch(REMOTE_KAFKA);
+      }
+      const copies = Object.values(resourcesOf(stack, 'kubernetes_secret_v1'));
+      expect(copies.map((c) => Object.keys(c.data)).sort()).toEqual([['ca.crt'], ['password'], ['password']]);
+      for (const c of copies) for (const v of Object.values(c.data)) expect(v).toMatch(/^\$\{data\.kubernetes_secret_v1\.[^.]+\.data\["[^"]+"\]\}$/);
+    });
+
+    test('the stack reads kafka-stack and addons-stack state', () => {
+      const remote = Object.values(stack.data.terraform_remote_state as Record<string, TerraformJson>);
+      expect(JSON.stringify(remote)).toContain('kafka-stack');
+      expect(JSON.stringify(remote)).toContain('addons-stack');
+    });
+  });
+});
