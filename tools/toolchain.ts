@@ -8,6 +8,7 @@
  *   tsx tools/toolchain.ts --with-opentofu # also build OpenTofu when Terraform is present
  */
 import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -173,7 +174,10 @@ async function terraformClis(withOpenTofu: boolean): Promise<Clis> {
 
 async function kafkaJars(): Promise<void> {
   const marker = path.join(paths.kafkaLibs, '.complete');
-  if (fs.existsSync(marker)) {
+  const pom = path.join(PROJECT_ROOT, 'tools', 'kafka', 'pom.xml');
+  // Any change to the pom or the version fetches the jars again.
+  const fingerprint = `${versions.kafka.version} ${createHash('sha256').update(fs.readFileSync(pom)).digest('hex')}\n`;
+  if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === fingerprint) {
     console.log(`    Apache Kafka ${versions.kafka.version}: jars present`);
     return;
   }
@@ -183,7 +187,7 @@ async function kafkaJars(): Promise<void> {
   await runLogged(
     'mvn',
     [
-      '-B', '-f', path.join(PROJECT_ROOT, 'tools', 'kafka', 'pom.xml'),
+      '-B', '-f', pom,
       `-Dmaven.repo.local=${paths.mavenRepo}`,
       `-Dkafka.version=${versions.kafka.version}`,
       `-Dscala.binary.version=${versions.kafka.scala}`,
@@ -193,7 +197,7 @@ async function kafkaJars(): Promise<void> {
     ],
     { logFile: path.join(paths.logs, 'kafka-jars.log'), activity: 'downloading Kafka jars' },
   );
-  fs.writeFileSync(marker, `${versions.kafka.version}\n`);
+  fs.writeFileSync(marker, fingerprint);
   done();
 }
 
