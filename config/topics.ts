@@ -54,8 +54,9 @@ export function platformTopics(brokers: number): TopicSpec[] {
       config: {
         ...durable,
         'retention.ms': String(7 * DAY_MS),
-        // The broker stores zstd whatever the producer sent: less disk and replication traffic.
-        'compression.type': 'zstd',
+        // Stored as producers compress it (gzip from the services): the broker never
+        // recompresses, and every consumer can read it (kafkajs has no zstd codec).
+        'compression.type': 'producer',
         'max.message.bytes': String(1024 * 1024),
         'segment.bytes': String(256 * 1024 * 1024),
       },
@@ -72,7 +73,7 @@ export function platformTopics(brokers: number): TopicSpec[] {
         ...durable,
         // Long enough for someone to look at a bad message after a holiday weekend.
         'retention.ms': String(30 * DAY_MS),
-        'compression.type': 'zstd',
+        'compression.type': 'producer',
         'max.message.bytes': String(1024 * 1024),
       },
       acls: [

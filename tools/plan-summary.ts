@@ -66,7 +66,7 @@ export function renderComment(environment: string, plans: readonly StackPlan[]):
 }
 
 function diff(stack: string): StackPlan {
-  const r = spawnSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdktf'), ['diff', stack, '--skip-synth'], {
+  const r = spawnSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdktf'), ['diff', stack, '--skip-synth', '--skip-provider-lock'], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
     env: { ...process.env, CI: '1', FORCE_COLOR: '0' },

@@ -2,7 +2,7 @@
  * The only file that talks to the Kafka client library (kafkajs). The services use the
  * small interfaces below, so swapping the library touches this file alone.
  */
-import { Consumer, Kafka, KafkaConfig, LogEntry, Partitioners, Producer, logLevel } from 'kafkajs';
+import { CompressionTypes, Consumer, Kafka, KafkaConfig, LogEntry, Partitioners, Producer, logLevel } from 'kafkajs';
 import { KafkaConnectionConfig } from './config';
 import { Logger } from './observability';
 
@@ -119,6 +119,8 @@ export class KafkaClient {
         await producer.send({
           topic,
           acks: -1,
+          // gzip is the codec kafkajs carries itself; the topics keep what producers send.
+          compression: CompressionTypes.GZIP,
           messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers ? { ...m.headers } : undefined })),
         });
       },
