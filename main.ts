@@ -26,14 +26,7 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
   kafka.addDependency(addons);
   const workloads = new WorkloadsStack(app, 'workloads-stack', {
     env,
-    bootstrapServers: kafka.bootstrapServers,
-    kafkaNamespace: kafka.kafkaNamespace,
-    clusterCaSecretName: kafka.clusterCaSecretName,
-    producerUserName: kafka.producerUserName,
-    consumerUserName: kafka.consumerUserName,
-    postsTopic: kafka.postsTopic,
-    postsDlqTopic: kafka.postsDlqTopic,
-    postsPartitions: kafka.postsPartitions,
+    kafka,
     monitoringNamespace: addons.monitoringNamespace,
   });
   workloads.addDependency(kafka);

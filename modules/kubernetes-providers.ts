@@ -2,7 +2,7 @@ import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
-import { ProviderPin } from '../config';
+import { EnvironmentConfig, ProviderPin, versions } from '../config';
 
 export interface KubernetesProvidersProps {
   /** kubeconfig path shared by the kubernetes and helm providers. */
@@ -22,6 +22,19 @@ export interface KubernetesProvidersProps {
 export class KubernetesProviders extends Construct {
   readonly kubernetes: KubernetesProvider;
   readonly helm: HelmProvider;
+
+  /** The providers for an environment's cluster, with the pinned provider builds. */
+  static forEnvironment(scope: Construct, env: EnvironmentConfig): KubernetesProviders {
+    if (!env.kubernetes) {
+      throw new Error(`environment "${env.name}" has no Kubernetes cluster: set environments.${env.name}.kubernetes in config/environments.ts`);
+    }
+    return new KubernetesProviders(scope, 'providers', {
+      configPath: env.kubernetes.configPath,
+      context: env.kubernetes.context,
+      kubernetesProvider: versions.providers.kubernetes,
+      helmProvider: versions.providers.helm,
+    });
+  }
 
   constructor(scope: Construct, id: string, props: KubernetesProvidersProps) {
     super(scope, id);

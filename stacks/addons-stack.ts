@@ -48,13 +48,7 @@ export class AddonsStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id, props);
     const { env } = props;
-    const k8s = env.kubernetes!;
-    new KubernetesProviders(this, 'providers', {
-      configPath: k8s.configPath,
-      context: k8s.context,
-      kubernetesProvider: versions.providers.kubernetes,
-      helmProvider: versions.providers.helm,
-    });
+    KubernetesProviders.forEnvironment(this, env);
 
     const namespace = new NamespaceV1(this, 'monitoring-namespace', {
       metadata: { name: env.namespaces.monitoring, labels: { 'app.kubernetes.io/part-of': 'kafka-platform' } },
@@ -93,7 +87,7 @@ export class AddonsStack extends PlatformStack {
 
     // ---- Strimzi operator ----
     // Here, not in kafka-stack: its Kafka resources are planned against CRDs this installs.
-    const strimzi = new StrimziOperator(this, 'strimzi-operator', { namespace: env.namespaces.kafka, chart: versions.charts.strimzi, kubeconfig: k8s });
+    const strimzi = new StrimziOperator(this, 'strimzi-operator', { namespace: env.namespaces.kafka, chart: versions.charts.strimzi, kubeconfig: env.kubernetes! });
     this.kafkaNamespace = strimzi.namespace;
   }
 }

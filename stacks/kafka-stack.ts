@@ -2,7 +2,6 @@ import { Construct } from 'constructs';
 import { TerraformLocal, TerraformOutput, TerraformVariable, Token } from 'cdktf';
 import { DataKubernetesResource } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource';
 import { KafkaProvider } from '../.gen/providers/kafka/provider';
-import { versions } from '../config';
 import { POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
 import {
   KafkaCluster,
@@ -33,7 +32,27 @@ export const CONSUMER_USER = 'consumer';
  * topics through the Kafka provider once the cluster and the admin user are Ready.
  * The operator and its CRDs come from addons-stack (docs/architecture.md).
  */
-export class KafkaStack extends PlatformStack {
+/** What kafka-stack offers its clients; workloads-stack receives it as cross-stack references. */
+export interface KafkaConnection {
+  /** In-cluster bootstrap address of the TLS + SCRAM listener (`<cluster>-kafka-bootstrap.<ns>.svc:9093`). */
+  readonly bootstrapServers: string;
+  /** Namespace holding the cluster, its users and their Secrets. */
+  readonly kafkaNamespace: string;
+  /** Secret with the cluster CA certificate (`ca.crt`) that TLS clients must trust. */
+  readonly clusterCaSecretName: string;
+  /** SCRAM user of the producer; the User Operator keeps its password in a Secret of that name. */
+  readonly producerUserName: string;
+  /** SCRAM user of the consumer; the User Operator keeps its password in a Secret of that name. */
+  readonly consumerUserName: string;
+  /** Topic the producer writes and the consumer reads. */
+  readonly postsTopic: string;
+  /** Dead-letter topic the consumer writes messages it cannot process to. */
+  readonly postsDlqTopic: string;
+  /** Partition count of the posts topic (upper bound of useful consumer replicas). */
+  readonly postsPartitions: number;
+}
+
+export class KafkaStack extends PlatformStack implements KafkaConnection {
   /** In-cluster bootstrap address of the TLS + SCRAM listener (`<cluster>-kafka-bootstrap.<ns>.svc:9093`). */
   readonly bootstrapServers: string;
   /** Namespace holding the cluster, its users and their Secrets. */
@@ -60,7 +79,6 @@ export class KafkaStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
     const { env } = props;
-    const k8s = env.kubernetes!;
     const clusterName = env.kafka.clusterName;
 
     // Inputs that only exist outside the code (docs/kafka.md, "Credentials and first deploy").
@@ -83,12 +101,7 @@ export class KafkaStack extends PlatformStack {
     // Optional overrides: null unless set (cdktf cannot express a null default directly).
     for (const optional of [externalBootstrap, clusterCa]) optional.addOverride('default', null);
 
-    new KubernetesProviders(this, 'providers', {
-      configPath: k8s.configPath,
-      context: k8s.context,
-      kubernetesProvider: versions.providers.kubernetes,
-      helmProvider: versions.providers.helm,
-    });
+    KubernetesProviders.forEnvironment(this, env);
 
     // 1. The cluster: node pools, then the Kafka resource, which an apply waits on until Ready.
     this.cluster = new KafkaCluster(this, 'cluster', {

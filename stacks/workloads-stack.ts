@@ -16,24 +16,11 @@ import { CONSUMER_GROUP } from '../config/topics';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { ServiceAlertRules } from '../modules/observability/service-alerts';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
+import type { KafkaConnection } from './kafka-stack';
 
 export interface WorkloadsStackProps extends PlatformStackProps {
-  /** Bootstrap address (`host:port`) of the Kafka TLS listener, referenced from kafka-stack. */
-  readonly bootstrapServers: string;
-  /** Namespace of the Kafka cluster and of the Secrets its operators write, from kafka-stack. */
-  readonly kafkaNamespace: string;
-  /** Secret in `kafkaNamespace` holding the cluster CA certificate (key `ca.crt`), from kafka-stack. */
-  readonly clusterCaSecretName: string;
-  /** KafkaUser of the producer; the User Operator names its Secret (key `password`) the same, from kafka-stack. */
-  readonly producerUserName: string;
-  /** KafkaUser of the consumer; the User Operator names its Secret (key `password`) the same, from kafka-stack. */
-  readonly consumerUserName: string;
-  /** Topic the producer writes and the consumer reads, from kafka-stack. */
-  readonly postsTopic: string;
-  /** Dead-letter topic for malformed messages, from kafka-stack. */
-  readonly postsDlqTopic: string;
-  /** Partitions of `postsTopic`: the most consumers of one group that get work, from kafka-stack. */
-  readonly postsPartitions: number;
+  /** The Kafka cluster's addresses, Secret, user and topic names: references to kafka-stack. */
+  readonly kafka: KafkaConnection;
   /** Namespace whose Prometheus may scrape the services' metrics, from addons-stack. */
   readonly monitoringNamespace: string;
 }
@@ -53,13 +40,7 @@ export class WorkloadsStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: WorkloadsStackProps) {
     super(scope, id, props);
     const { env } = props;
-    const k8s = env.kubernetes!;
-    new KubernetesProviders(this, 'providers', {
-      configPath: k8s.configPath,
-      context: k8s.context,
-      kubernetesProvider: versions.providers.kubernetes,
-      helmProvider: versions.providers.helm,
-    });
+    KubernetesProviders.forEnvironment(this, env);
 
     const namespace = new NamespaceV1(this, 'workloads-namespace', {
       metadata: {
@@ -76,9 +57,9 @@ export class WorkloadsStack extends PlatformStack {
     new ConfigMapV1(this, 'kafka-client-config', {
       metadata: { name: 'kafka-client', namespace: ns, labels: PART_OF },
       data: {
-        KAFKA_BROKERS: props.bootstrapServers,
-        KAFKA_TOPIC: props.postsTopic,
-        KAFKA_DLQ_TOPIC: props.postsDlqTopic,
+        KAFKA_BROKERS: props.kafka.bootstrapServers,
+        KAFKA_TOPIC: props.kafka.postsTopic,
+        KAFKA_DLQ_TOPIC: props.kafka.postsDlqTopic,
         KAFKA_GROUP_ID: CONSUMER_GROUP,
         KAFKA_TLS_CA_FILE: `${MOUNT.ca}/ca.crt`,
         KAFKA_SASL_PASSWORD_FILE: `${MOUNT.sasl}/password`,
@@ -94,19 +75,19 @@ export class WorkloadsStack extends PlatformStack {
     // The values therefore live in this stack's Terraform state: keep that backend encrypted
     // and access-controlled. Rotation: the next apply copies the new values.
     const copySecret = (name: string, sourceName: string, keys: readonly string[]) => {
-      const source = new DataKubernetesSecretV1(this, `${name}-source`, { metadata: { name: sourceName, namespace: props.kafkaNamespace } });
+      const source = new DataKubernetesSecretV1(this, `${name}-source`, { metadata: { name: sourceName, namespace: props.kafka.kafkaNamespace } });
       return new SecretV1(this, name, {
         metadata: { name, namespace: ns, labels: PART_OF },
         type: 'Opaque',
         data: Object.fromEntries(keys.map((k) => [k, source.data.lookup(k)])),
       });
     };
-    const caSecret = copySecret('kafka-cluster-ca', props.clusterCaSecretName, ['ca.crt']);
+    const caSecret = copySecret('kafka-cluster-ca', props.kafka.clusterCaSecretName, ['ca.crt']);
     const credentials: Record<Service, SecretV1> = {
-      producer: copySecret('kafka-producer-credentials', props.producerUserName, ['password']),
-      consumer: copySecret('kafka-consumer-credentials', props.consumerUserName, ['password']),
+      producer: copySecret('kafka-producer-credentials', props.kafka.producerUserName, ['password']),
+      consumer: copySecret('kafka-consumer-credentials', props.kafka.consumerUserName, ['password']),
     };
-    const userNames: Record<Service, string> = { producer: props.producerUserName, consumer: props.consumerUserName };
+    const userNames: Record<Service, string> = { producer: props.kafka.producerUserName, consumer: props.kafka.consumerUserName };
 
     const serviceAccounts = Object.fromEntries(
       (['producer', 'consumer'] as const).map((s) => [
@@ -202,7 +183,7 @@ export class WorkloadsStack extends PlatformStack {
 
     const consumerLabels = labels('consumer');
     // More consumers than partitions would sit idle: both bounds follow the partition count.
-    const minReplicas = Fn.min([CONSUMER_MIN_REPLICAS, props.postsPartitions]);
+    const minReplicas = Fn.min([CONSUMER_MIN_REPLICAS, props.kafka.postsPartitions]);
     const spread = (topologyKey: string, whenUnsatisfiable: string) => ({
       topologyKey,
       maxSkew: 1,
@@ -239,7 +220,7 @@ export class WorkloadsStack extends PlatformStack {
       metadata: { name: 'consumer', namespace: ns, labels: consumerLabels },
       spec: {
         minReplicas: Token.asNumber(minReplicas),
-        maxReplicas: props.postsPartitions,
+        maxReplicas: props.kafka.postsPartitions,
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
         metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
         // Every scale step rebalances the group: scale down slowly.
@@ -296,7 +277,7 @@ export class WorkloadsStack extends PlatformStack {
     });
 
     // The port comes from the bootstrap address, so the policy follows the TLS listener.
-    const kafkaPort = Fn.element(Fn.split(':', props.bootstrapServers), 1);
+    const kafkaPort = Fn.element(Fn.split(':', props.kafka.bootstrapServers), 1);
     new NetworkPolicyV1(this, 'allow-kafka', {
       metadata: metadata('allow-kafka'),
       spec: {
@@ -305,7 +286,7 @@ export class WorkloadsStack extends PlatformStack {
         egress: [
           {
             // Clients reach the bootstrap Service first, then each broker pod on the same port.
-            to: [{ namespaceSelector: byName(props.kafkaNamespace), podSelector: { matchLabels: { 'strimzi.io/broker-role': 'true' } } }],
+            to: [{ namespaceSelector: byName(props.kafka.kafkaNamespace), podSelector: { matchLabels: { 'strimzi.io/broker-role': 'true' } } }],
             ports: [{ port: Token.asString(kafkaPort), protocol: 'TCP' }],
           },
         ],
