@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { LocalBackend, PgBackend, S3Backend, TerraformStack } from 'cdktf';
 import { EnvironmentConfig, StateBackendConfig } from '../config';
+import { KubernetesBackend } from './kubernetes-backend';
 
 /** Root of the project: local state paths are resolved from here, not from cdktf.out. */
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -26,14 +27,11 @@ export function configureStateBackend(stack: TerraformStack, stackName: string, 
       stack.addOverride('terraform.backend.s3.use_lockfile', true);
       return;
     case 'kubernetes':
-      // cdktf has no class for this backend: the escape hatch writes it directly.
-      stack.addOverride('terraform.backend', {
-        kubernetes: {
-          secret_suffix: `${backend.secretSuffixPrefix}-${stackName}`,
-          namespace: backend.namespace,
-          config_path: env.kubernetes?.configPath,
-          config_context: env.kubernetes?.context,
-        },
+      new KubernetesBackend(stack, {
+        secretSuffix: `${backend.secretSuffixPrefix}-${stackName}`,
+        namespace: backend.namespace,
+        configPath: env.kubernetes?.configPath,
+        configContext: env.kubernetes?.context,
       });
       return;
   }
