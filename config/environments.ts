@@ -91,6 +91,11 @@ export interface LocalClusterConfig {
   readonly clientBasePort: number;
   /** Controller port of node 1; node N listens on `controllerBasePort + N - 1`. */
   readonly controllerBasePort: number;
+  /**
+   * SASL_SSL (SCRAM-SHA-512 over TLS) port of node 1; node N listens on `saslBasePort + N - 1`.
+   * Clients authenticate as the SCRAM users the topics' ACLs name, so ACLs apply to them.
+   */
+  readonly saslBasePort: number;
 }
 
 /** Everything that differs between environments, in one typed object. */
@@ -121,7 +126,7 @@ export interface EnvironmentConfig {
 }
 
 const namespaces = { monitoring: 'monitoring', kafka: 'kafka', workloads: 'workloads' } as const;
-const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192 };
+const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192, saslBasePort: 29492 };
 const res = (requestCpu: string, limitCpu: string, memory: string): ContainerResources => ({
   // Memory request = limit: a JVM's heap is sized from it and must never be overcommitted.
   requests: { cpu: requestCpu, memory },

@@ -18,6 +18,7 @@ export const KafkaTools = {
   brokerApiVersions: 'org.apache.kafka.tools.BrokerApiVersionsCommand',
   features: 'org.apache.kafka.tools.FeatureCommand',
   storage: 'kafka.tools.StorageTool',
+  acls: 'org.apache.kafka.tools.AclCommand',
 } as const;
 
 /** The java binary: `$JAVA_HOME/bin/java` when set, otherwise `java` from PATH. */
@@ -28,6 +29,36 @@ export function javaBinary(): string {
     if (fs.existsSync(candidate)) return candidate;
   }
   return 'java';
+}
+
+/** The JDK's keytool: `$JAVA_HOME/bin/keytool` when set, otherwise `keytool` from PATH. */
+export function keytoolBinary(): string {
+  const home = process.env.JAVA_HOME;
+  if (home) {
+    const candidate = path.join(home, 'bin', 'keytool');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return 'keytool';
+}
+
+/**
+ * Runs the JDK's keytool and resolves with its stdout. Pass passwords through `env` and
+ * `-storepass:env NAME`, never as arguments: arguments show up in error messages and `ps`.
+ */
+export function runKeytool(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      keytoolBinary(),
+      args,
+      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env }, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        const detail = missing ? 'keytool not found: it comes with the JDK (JAVA_HOME/bin or PATH)' : (stderr || stdout || error.message).trim();
+        reject(new Error(`keytool ${args.join(' ')} failed:\n${detail}`));
+      },
+    );
+  });
 }
 
 const JAVA_MISSING =

@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'child_process';
-import { randomUUID } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { environments, versions } from '../config';
-import { KAFKA_CLASSPATH, KAFKA_LIBS_DIR, KafkaTools, javaBinary, requireJavaAndKafka, runKafkaTool } from './kafka-tool';
+import { KAFKA_CLASSPATH, KAFKA_LIBS_DIR, KafkaTools, javaBinary, requireJavaAndKafka, runKafkaTool, runKeytool } from './kafka-tool';
 import { CACHE_DIR } from './paths';
 
 /**
@@ -19,11 +19,19 @@ const HOST = '127.0.0.1';
 /** Everything the local cluster writes: per-node directories and the cluster identity. */
 export const LOCAL_KAFKA_DIR = path.join(CACHE_DIR, 'local-kafka');
 const CLUSTER_FILE = path.join(LOCAL_KAFKA_DIR, 'cluster.json');
+/** Local CA, broker keystore and its password; kept across `down --purge` so clients keep trusting the CA. */
+const TLS_DIR = path.join(LOCAL_KAFKA_DIR, 'tls');
+/** One `<name>.password` file per SCRAM user. */
+const USERS_DIR = path.join(LOCAL_KAFKA_DIR, 'users');
+/** The SCRAM users of the SASL_SSL listener: the principals config/topics.ts grants ACLs to. */
+export const LOCAL_SCRAM_USERS = ['producer', 'consumer'] as const;
 
 export interface LocalNode {
   readonly id: number;
   readonly clientPort: number;
   readonly controllerPort: number;
+  /** SASL_SSL (SCRAM-SHA-512 over TLS) listener. */
+  readonly saslPort: number;
   readonly dir: string;
   readonly dataDir: string;
   readonly configFile: string;
@@ -63,6 +71,8 @@ export interface NodeStatus {
   readonly clientListening: boolean;
   readonly controllerPort: number;
   readonly controllerListening: boolean;
+  readonly saslPort: number;
+  readonly saslListening: boolean;
   readonly logFile: string;
 }
 
@@ -110,6 +120,7 @@ export function localNode(id: number): LocalNode {
     id,
     clientPort: LOCAL.clientBasePort + id - 1,
     controllerPort: LOCAL.controllerBasePort + id - 1,
+    saslPort: LOCAL.saslBasePort + id - 1,
     dir,
     dataDir: path.join(dir, 'data'),
     configFile: path.join(dir, 'server.properties'),
@@ -124,6 +135,118 @@ export function localBootstrapServers(): string {
   return localNodes()
     .map((n) => `${HOST}:${n.clientPort}`)
     .join(',');
+}
+
+/** `127.0.0.1:29492,...`: the SASL_SSL listeners, where SCRAM users and their ACLs apply. */
+export function localSaslBootstrapServers(): string {
+  return localNodes()
+    .map((n) => `${HOST}:${n.saslPort}`)
+    .join(',');
+}
+
+/** PEM certificate of the local CA that signed the brokers' TLS certificate (exists after `clusterUp`). */
+export function localCaFile(): string {
+  return path.join(TLS_DIR, 'ca.crt');
+}
+
+/** File holding the SCRAM-SHA-512 password of a local user, e.g. `producer` (exists after `clusterUp`). */
+export function localUserPasswordFile(name: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`invalid SCRAM user name "${name}"`);
+  return path.join(USERS_DIR, `${name}.password`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Secrets: TLS material and SCRAM passwords, generated once and readable by the owner only
+
+/** Reads a secret file, creating it with a random value (mode 0600) the first time. */
+function loadOrCreateSecret(file: string): string {
+  if (fs.existsSync(file)) {
+    const value = fs.readFileSync(file, 'utf8').trim();
+    if (value.length > 0) return value;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // base64url has no ',', '=', '[' or ']', which Kafka's config syntax would misread.
+  const value = randomBytes(24).toString('base64url');
+  fs.writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return value;
+}
+
+interface BrokerTls {
+  readonly keystore: string;
+  readonly password: string;
+}
+
+const TLS_FILES = {
+  password: path.join(TLS_DIR, 'keystore.password'),
+  caKeystore: path.join(TLS_DIR, 'ca.p12'),
+  brokerKeystore: path.join(TLS_DIR, 'broker.p12'),
+} as const;
+
+/**
+ * A local CA and a broker keystore (PKCS12, SAN IP:127.0.0.1 and DNS:localhost) signed by it,
+ * made with the JDK's keytool once; later calls only read them. Built in a scratch directory
+ * and renamed into place, so an interrupted run never leaves half a keystore behind.
+ */
+async function ensureTls(log: Log): Promise<BrokerTls> {
+  const complete = [TLS_FILES.password, TLS_FILES.caKeystore, TLS_FILES.brokerKeystore, localCaFile()].every((f) => fs.existsSync(f));
+  if (complete) return { keystore: TLS_FILES.brokerKeystore, password: fs.readFileSync(TLS_FILES.password, 'utf8').trim() };
+
+  fs.mkdirSync(LOCAL_KAFKA_DIR, { recursive: true });
+  const work = fs.mkdtempSync(path.join(LOCAL_KAFKA_DIR, 'tls-new-'));
+  fs.chmodSync(work, 0o700);
+  try {
+    const password = loadOrCreateSecret(path.join(work, 'keystore.password'));
+    const env = { LOCAL_KAFKA_STOREPASS: password };
+    const store = (file: string) => ['-keystore', path.join(work, file), '-storetype', 'PKCS12', '-storepass:env', 'LOCAL_KAFKA_STOREPASS'];
+    const san = 'SAN=IP:127.0.0.1,DNS:localhost';
+    await runKeytool(['-genkeypair', '-alias', 'ca', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650', '-dname', 'CN=kafka-platform local CA', '-ext', 'BC:c=ca:true', ...store('ca.p12')], env);
+    await runKeytool(['-exportcert', '-rfc', '-alias', 'ca', '-file', path.join(work, 'ca.crt'), ...store('ca.p12')], env);
+    await runKeytool(['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650', '-dname', 'CN=localhost', '-ext', san, ...store('broker.p12')], env);
+    await runKeytool(['-certreq', '-alias', 'broker', '-file', path.join(work, 'broker.csr'), ...store('broker.p12')], env);
+    await runKeytool(
+      ['-gencert', '-alias', 'ca', '-rfc', '-validity', '3650', '-infile', path.join(work, 'broker.csr'), '-outfile', path.join(work, 'broker.crt'),
+        '-ext', san, '-ext', 'KU:c=digitalSignature,keyEncipherment', '-ext', 'EKU=serverAuth', ...store('ca.p12')],
+      env,
+    );
+    // The CA first, so keytool can chain the signed certificate to it on import.
+    await runKeytool(['-importcert', '-noprompt', '-alias', 'ca', '-file', path.join(work, 'ca.crt'), ...store('broker.p12')], env);
+    await runKeytool(['-importcert', '-noprompt', '-alias', 'broker', '-file', path.join(work, 'broker.crt'), ...store('broker.p12')], env);
+    for (const f of ['broker.csr', 'broker.crt']) fs.rmSync(path.join(work, f));
+    for (const f of ['ca.p12', 'broker.p12']) fs.chmodSync(path.join(work, f), 0o600);
+    fs.rmSync(TLS_DIR, { recursive: true, force: true });
+    fs.renameSync(work, TLS_DIR);
+    log(`Created a local CA and broker certificate in ${TLS_DIR} (clients trust ${localCaFile()})`);
+    return { keystore: TLS_FILES.brokerKeystore, password };
+  } catch (err) {
+    fs.rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Creates or updates the SCRAM-SHA-512 credentials of `LOCAL_SCRAM_USERS` through the plaintext
+ * listener, whose ANONYMOUS principal is a super user. Upserting the same password is harmless,
+ * so this runs on every `clusterUp`. The password goes to Kafka's ConfigCommand in a 0600 file,
+ * not on its command line.
+ */
+async function ensureScramUsers(bootstrapServers: string): Promise<void> {
+  await Promise.all(
+    LOCAL_SCRAM_USERS.map(async (name) => {
+      const password = loadOrCreateSecret(localUserPasswordFile(name));
+      const configFile = path.join(USERS_DIR, `.${name}.scram.properties`);
+      fs.writeFileSync(configFile, `SCRAM-SHA-512=iterations=8192,password=${password}\n`, { mode: 0o600 });
+      try {
+        await runKafkaTool(
+          KafkaTools.configs,
+          ['--bootstrap-server', bootstrapServers, '--alter', '--entity-type', 'users', '--entity-name', name, '--add-config-file', configFile],
+          { timeoutMs: 60_000 },
+        );
+      } finally {
+        fs.rmSync(configFile, { force: true });
+      }
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -175,17 +298,23 @@ function isFormatted(node: LocalNode): boolean {
 // ---------------------------------------------------------------------------------------
 // Configuration files
 
-function serverProperties(node: LocalNode, nodes: readonly LocalNode[]): string {
+function serverProperties(node: LocalNode, nodes: readonly LocalNode[], tls: BrokerTls): string {
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': node.id,
     // Dynamic KRaft quorum (KIP-853): voters come from the formatted storage, not from static config.
     'controller.quorum.bootstrap.servers': nodes.map((n) => `${HOST}:${n.controllerPort}`).join(','),
     'controller.listener.names': 'CONTROLLER',
-    listeners: `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    listeners: `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${HOST}:${node.saslPort}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${HOST}:${node.saslPort}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL',
     'inter.broker.listener.name': 'PLAINTEXT',
+    // Clients as in the Kubernetes clusters: TLS plus SCRAM-SHA-512, users created by clusterUp.
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.ssl.keystore.type': 'PKCS12',
+    'listener.name.sasl_ssl.ssl.keystore.location': tls.keystore,
+    'listener.name.sasl_ssl.ssl.keystore.password': tls.password,
     'log.dirs': node.dataDir,
     'num.partitions': 3,
     'default.replication.factor': 3,
@@ -200,7 +329,8 @@ function serverProperties(node: LocalNode, nodes: readonly LocalNode[]): string 
     'share.coordinator.state.topic.min.isr': 2,
     'auto.create.topics.enable': false,
     // ACLs are stored and listed as in production (the topics module manages them), while
-    // local plaintext clients, whose principal is ANONYMOUS, stay unrestricted.
+    // local plaintext clients, whose principal is ANONYMOUS, stay unrestricted; SCRAM users on
+    // the SASL_SSL listener get only what their ACLs allow.
     'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
     'super.users': 'User:ANONYMOUS',
     'group.initial.rebalance.delay.ms': 0,
@@ -236,9 +366,11 @@ logger.configdump.name = org.apache.kafka.common.config.AbstractConfig
 logger.configdump.level = WARN
 `;
 
-function writeNodeFiles(node: LocalNode, nodes: readonly LocalNode[]): void {
+function writeNodeFiles(node: LocalNode, nodes: readonly LocalNode[], tls: BrokerTls): void {
   fs.mkdirSync(node.dataDir, { recursive: true });
-  fs.writeFileSync(node.configFile, serverProperties(node, nodes));
+  // Owner-only: it holds the keystore password.
+  fs.writeFileSync(node.configFile, serverProperties(node, nodes, tls), { mode: 0o600 });
+  fs.chmodSync(node.configFile, 0o600);
   fs.writeFileSync(node.log4jFile, LOG4J2_PROPERTIES);
 }
 
@@ -325,6 +457,7 @@ function isListening(port: number, timeoutMs = 1000): Promise<boolean> {
 async function checkPorts(node: LocalNode): Promise<void> {
   await ensurePortFree(node.clientPort, `node ${node.id} client listener`, 'localCluster.clientBasePort');
   await ensurePortFree(node.controllerPort, `node ${node.id} controller listener`, 'localCluster.controllerBasePort');
+  await ensurePortFree(node.saslPort, `node ${node.id} SASL_SSL listener`, 'localCluster.saslBasePort');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -388,7 +521,8 @@ async function prepareAndSpawn(nodes: readonly LocalNode[], toStart: readonly Lo
   const loggingProblem = loggingBindingProblem();
   if (loggingProblem) log(loggingProblem);
   const identity = loadOrCreateIdentity(nodes);
-  for (const node of toStart) writeNodeFiles(node, nodes);
+  const tls = await ensureTls(log);
+  for (const node of toStart) writeNodeFiles(node, nodes, tls);
   const unformatted = toStart.filter((n) => !isFormatted(n));
   if (unformatted.length > 0) {
     log(`Formatting storage of node(s) ${unformatted.map((n) => n.id).join(', ')} (cluster id ${identity.clusterId})`);
@@ -396,7 +530,7 @@ async function prepareAndSpawn(nodes: readonly LocalNode[], toStart: readonly Lo
   }
   for (const node of toStart) {
     const pid = spawnNode(node, options);
-    log(`Started node ${node.id} (pid ${pid}, client ${HOST}:${node.clientPort}, controller ${HOST}:${node.controllerPort}, log ${node.logFile})`);
+    log(`Started node ${node.id} (pid ${pid}, client ${HOST}:${node.clientPort}, SASL_SSL ${HOST}:${node.saslPort}, controller ${HOST}:${node.controllerPort}, log ${node.logFile})`);
   }
 }
 
@@ -456,7 +590,11 @@ async function nodeStatuses(nodes: readonly LocalNode[]): Promise<NodeStatus[]> 
   return Promise.all(
     nodes.map(async (n) => {
       const pid = runningPid(n);
-      const [clientListening, controllerListening] = await Promise.all([isListening(n.clientPort), isListening(n.controllerPort)]);
+      const [clientListening, controllerListening, saslListening] = await Promise.all([
+        isListening(n.clientPort),
+        isListening(n.controllerPort),
+        isListening(n.saslPort),
+      ]);
       return {
         id: n.id,
         pid,
@@ -465,6 +603,8 @@ async function nodeStatuses(nodes: readonly LocalNode[]): Promise<NodeStatus[]> 
         clientListening,
         controllerPort: n.controllerPort,
         controllerListening,
+        saslPort: n.saslPort,
+        saslListening,
         logFile: n.logFile,
       };
     }),
@@ -571,6 +711,8 @@ export async function clusterUp(options: ClusterUpOptions = {}): Promise<Cluster
   if (toStart.length === 0) {
     const status = await clusterStatus();
     if (status.healthy) {
+      await ensureScramUsers(bootstrapServers);
+      warnIfNoSaslListener(status, log);
       log(`The local Kafka cluster is already running: ${bootstrapServers}`);
       return { bootstrapServers, startedNodes: [], durationMs: Date.now() - started };
     }
@@ -581,10 +723,22 @@ export async function clusterUp(options: ClusterUpOptions = {}): Promise<Cluster
   }
   await prepareAndSpawn(nodes, toStart, options);
   log(`Waiting for the KRaft quorum and ${nodes.length} brokers (up to ${Math.round((options.timeoutMs ?? 120_000) / 1000)}s)`);
-  await waitForHealthy({ timeoutMs: options.timeoutMs, log });
+  const status = await waitForHealthy({ timeoutMs: options.timeoutMs, log });
+  await ensureScramUsers(bootstrapServers);
+  warnIfNoSaslListener(status, log);
   const durationMs = Date.now() - started;
-  log(`The local Kafka cluster is up in ${(durationMs / 1000).toFixed(1)}s: ${bootstrapServers}`);
+  log(`The local Kafka cluster is up in ${(durationMs / 1000).toFixed(1)}s: ${bootstrapServers} (SASL_SSL ${localSaslBootstrapServers()})`);
   return { bootstrapServers, startedNodes: toStart.map((n) => n.id), durationMs };
+}
+
+/** Nodes started before the SASL_SSL listener existed keep running without it until restarted. */
+function warnIfNoSaslListener(status: ClusterStatus, log: Log): void {
+  const missing = status.nodes.filter((n) => !n.saslListening);
+  if (missing.length === 0) return;
+  log(
+    `WARNING: node(s) ${missing.map((n) => n.id).join(', ')} have no SASL_SSL listener on port(s) ${missing.map((n) => n.saslPort).join(', ')} ` +
+      '(started with an older configuration): restart the cluster with `npm run kafka:down && npm run kafka:up`',
+  );
 }
 
 /** Starts one stopped node (its ports must be free) without waiting for it to join. */

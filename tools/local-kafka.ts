@@ -8,7 +8,8 @@ function printStatus(status: ClusterStatus): void {
     const proc = n.alive ? `running (pid ${n.pid})` : 'not running';
     const port = (listening: boolean) => (listening ? 'listening' : 'closed');
     console.log(
-      `node ${n.id}: ${proc}; client ${n.clientPort} ${port(n.clientListening)}; controller ${n.controllerPort} ${port(n.controllerListening)}; log ${n.logFile}`,
+      `node ${n.id}: ${proc}; client ${n.clientPort} ${port(n.clientListening)}; SASL_SSL ${n.saslPort} ${port(n.saslListening)}; ` +
+        `controller ${n.controllerPort} ${port(n.controllerListening)}; log ${n.logFile}`,
     );
   }
   console.log(

@@ -31,7 +31,7 @@ describe('local Kafka cluster', () => {
     expect(ids).toHaveLength(nodes);
     expect(status.bootstrapServers).toBe(ids.map((id) => `127.0.0.1:${clientBasePort + id - 1}`).join(','));
     for (const node of status.nodes) {
-      expect(node).toMatchObject({ alive: true, clientListening: true, controllerListening: true });
+      expect(node).toMatchObject({ alive: true, clientListening: true, controllerListening: true, saslListening: true });
     }
     expect(ids).toContain(status.quorum?.leaderId);
     expect(status.quorum?.voters).toEqual(ids);
@@ -66,7 +66,7 @@ describe('local Kafka cluster', () => {
       expect(await stopNode(victim, { log: () => undefined })).toBe(true);
 
       const status = await eventually(clusterStatus, (s) => JSON.stringify(s.brokers) === JSON.stringify(survivors), 20_000);
-      expect(status.nodes.find((n) => n.id === victim)).toMatchObject({ alive: false, clientListening: false, controllerListening: false });
+      expect(status.nodes.find((n) => n.id === victim)).toMatchObject({ alive: false, clientListening: false, controllerListening: false, saslListening: false });
       expect(status.brokers).toEqual(survivors);
       // Two of three voters are still a majority.
       expect(survivors).toContain(status.quorum?.leaderId);
