@@ -26,7 +26,7 @@ export function buildApp(app: App = new App(), options: BuildOptions = {}): App 
   kafka.addDependency(addons);
   const workloads = new WorkloadsStack(app, 'workloads-stack', {
     env,
-    kafka,
+    kafka: kafka.connection,
     monitoringNamespace: addons.monitoringNamespace,
   });
   workloads.addDependency(kafka);

@@ -52,23 +52,9 @@ export interface KafkaConnection {
   readonly postsPartitions: number;
 }
 
-export class KafkaStack extends PlatformStack implements KafkaConnection {
-  /** In-cluster bootstrap address of the TLS + SCRAM listener (`<cluster>-kafka-bootstrap.<ns>.svc:9093`). */
-  readonly bootstrapServers: string;
-  /** Namespace holding the cluster, its users and their Secrets. */
-  readonly kafkaNamespace: string;
-  /** Secret with the cluster CA certificate (`ca.crt`) that TLS clients must trust. */
-  readonly clusterCaSecretName: string;
-  /** SCRAM user of the producer; the User Operator keeps its password in a Secret of that name. */
-  readonly producerUserName: string;
-  /** SCRAM user of the consumer; the User Operator keeps its password in a Secret of that name. */
-  readonly consumerUserName: string;
-  /** Topic the producer writes and the consumer reads. */
-  readonly postsTopic: string;
-  /** Dead-letter topic the consumer writes messages it cannot process to. */
-  readonly postsDlqTopic: string;
-  /** Partition count of the posts topic (upper bound of useful consumer replicas). */
-  readonly postsPartitions: number;
+export class KafkaStack extends PlatformStack {
+  /** What workloads-stack consumes: references to this stack's resources, never literals. */
+  readonly connection: KafkaConnection;
 
   /** The cluster's constructs, for tests. */
   readonly cluster: KafkaCluster;
@@ -165,18 +151,20 @@ export class KafkaStack extends PlatformStack implements KafkaConnection {
     });
 
     // 5. What workloads-stack consumes: references to this stack's resources, never literals.
-    this.kafkaNamespace = this.cluster.namespace;
-    // Locals, so other stacks reference each whole value through remote state.
-    this.bootstrapServers = new TerraformLocal(this, 'bootstrap-servers', internalBootstrapAddress(this.cluster.clusterName, this.cluster.namespace)).asString;
-    this.clusterCaSecretName = new TerraformLocal(this, 'cluster-ca-secret-name', clusterCaCertSecretName(this.cluster.clusterName)).asString;
-    this.producerUserName = this.users.producer.userName;
-    this.consumerUserName = this.users.consumer.userName;
     const posts = this.topics.topics[POSTS_TOPIC];
     const postsDlq = this.topics.topics[POSTS_DLQ_TOPIC];
     if (!posts || !postsDlq) throw new Error(`config/topics.ts must declare the "${POSTS_TOPIC}" and "${POSTS_DLQ_TOPIC}" topics the workloads use`);
-    this.postsTopic = posts.name;
-    this.postsDlqTopic = postsDlq.name;
-    this.postsPartitions = posts.partitions;
-    new TerraformOutput(this, 'bootstrap-servers-output', { value: this.bootstrapServers, description: 'In-cluster TLS bootstrap address' });
+    this.connection = {
+      kafkaNamespace: this.cluster.namespace,
+      // Locals, so other stacks reference each whole value through remote state.
+      bootstrapServers: new TerraformLocal(this, 'bootstrap-servers', internalBootstrapAddress(this.cluster.clusterName, this.cluster.namespace)).asString,
+      clusterCaSecretName: new TerraformLocal(this, 'cluster-ca-secret-name', clusterCaCertSecretName(this.cluster.clusterName)).asString,
+      producerUserName: this.users.producer.userName,
+      consumerUserName: this.users.consumer.userName,
+      postsTopic: posts.name,
+      postsDlqTopic: postsDlq.name,
+      postsPartitions: posts.partitions,
+    };
+    new TerraformOutput(this, 'bootstrap-servers-output', { value: this.connection.bootstrapServers, description: 'In-cluster TLS bootstrap address' });
   }
 }
