@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Fn, Token, dependable } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DataKubernetesSecretV1 } from '@cdktf/provider-kubernetes/lib/data-kubernetes-secret-v1';
@@ -233,8 +233,7 @@ export class WorkloadsStack extends PlatformStack {
     this.networkPolicies(ns, props);
 
     // The alert expressions name the namespace literally; the explicit dependency orders the apply.
-    const alerts = new ServiceAlertRules(this, 'service-alerts', { namespace: env.namespaces.workloads, labels: PART_OF });
-    alerts.rule.manifest.dependsOn = [dependable(namespace)];
+    new ServiceAlertRules(this, 'service-alerts', { namespace: env.namespaces.workloads, labels: PART_OF, dependsOn: [namespace] });
 
     new Manifest(this, 'services-pod-monitor', {
       manifest: {

@@ -5,7 +5,7 @@ import * as net from 'net';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { environments, versions } from '../config';
-import { KAFKA_CLASSPATH, KAFKA_LIBS_DIR, KafkaTools, javaBinary, requireJavaAndKafka, runKafkaTool, runKeytool } from './kafka-tool';
+import { KAFKA_CLASSPATH, KafkaTools, javaBinary, requireJavaAndKafka, runKafkaTool, runKeytool } from './kafka-tool';
 import { CACHE_DIR } from './paths';
 
 /**
@@ -502,24 +502,8 @@ function spawnNode(node: LocalNode, options: StartOptions): number {
   return child.pid;
 }
 
-/**
- * Kafka logs through SLF4J 1.x; without the matching log4j binding (log4j-slf4j-impl) SLF4J
- * falls back to a no-op logger and kafka.log would only hold stdout/stderr.
- */
-function loggingBindingProblem(): string | undefined {
-  const jars = fs.readdirSync(KAFKA_LIBS_DIR);
-  const slf4j1 = jars.some((j) => /^slf4j-api-1\./.test(j));
-  if (!slf4j1 || jars.some((j) => /^log4j-slf4j-impl-/.test(j))) return undefined;
-  return (
-    `WARNING: broker logs are discarded: ${KAFKA_LIBS_DIR} has slf4j-api 1.x but no log4j-slf4j-impl jar ` +
-    '(log4j-slf4j2-impl only binds SLF4J 2); kafka.log will hold stdout/stderr only'
-  );
-}
-
 async function prepareAndSpawn(nodes: readonly LocalNode[], toStart: readonly LocalNode[], options: StartOptions): Promise<void> {
   const log = options.log ?? console.log;
-  const loggingProblem = loggingBindingProblem();
-  if (loggingProblem) log(loggingProblem);
   const identity = loadOrCreateIdentity(nodes);
   const tls = await ensureTls(log);
   for (const node of toStart) writeNodeFiles(node, nodes, tls);

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { ProviderPin, versions } from '../config';
 
@@ -36,4 +37,20 @@ export function providerBinary(host: string, pin: ProviderPin): string {
     'linux_amd64',
     `terraform-provider-${pin.type}_v${pin.version}`,
   );
+}
+
+/**
+ * The process environment plus the variables tools/toolchain.ts wrote (CLI paths, provider
+ * mirror config). A missing toolchain is an error naming the command that installs it.
+ */
+export function toolchainEnv(): NodeJS.ProcessEnv {
+  if (!fs.existsSync(paths.toolchainEnv)) {
+    throw new Error(`${paths.toolchainEnv} is missing: run \`npm run bootstrap\` (npm test and npm start do it first)`);
+  }
+  const vars: Record<string, string> = {};
+  for (const line of fs.readFileSync(paths.toolchainEnv, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (m) vars[m[1]] = JSON.parse(m[2]) as string;
+  }
+  return { ...process.env, ...vars };
 }

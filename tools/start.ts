@@ -12,7 +12,6 @@
  * START_MESSAGES sets how many messages the producer sends (default 1000).
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
 import { App } from 'cdktf';
@@ -21,7 +20,7 @@ import { POSTS_DLQ_TOPIC, POSTS_TOPIC, CONSUMER_GROUP } from '../config/topics';
 import { LocalKafkaStack } from '../stacks/local-kafka-stack';
 import { jmxExporterArgs } from './jmx-exporter';
 import { clusterDown, clusterUp } from './local-cluster';
-import { PROJECT_ROOT } from './paths';
+import { PROJECT_ROOT, toolchainEnv } from './paths';
 import { step } from './progress';
 
 const env = loadConfig('local');
@@ -29,18 +28,8 @@ const brokers = localBootstrapServers(env.localCluster).join(',');
 const messages = Number(process.env.START_MESSAGES ?? 1000);
 const interactive = !process.env.CI && process.stdin.isTTY === true;
 
-function toolchainEnv(): NodeJS.ProcessEnv {
-  const file = path.join(PROJECT_ROOT, '.cache', 'toolchain.env');
-  const vars: Record<string, string> = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line);
-    if (m) vars[m[1]] = JSON.parse(m[2]) as string;
-  }
-  return { ...process.env, ...vars, TF_IN_AUTOMATION: '1' };
-}
-
 function terraform(args: string[], cwd: string): void {
-  const tfEnv = toolchainEnv();
+  const tfEnv: NodeJS.ProcessEnv = { ...toolchainEnv(), TF_IN_AUTOMATION: '1' };
   const r = spawnSync(tfEnv.TERRAFORM_BINARY_NAME as string, args, { cwd, env: tfEnv, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`terraform ${args[0]} failed in ${cwd} (see above)`);
 }

@@ -1,19 +1,7 @@
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import { paths } from '../../tools/paths';
+import { toolchainEnv } from '../../tools/paths';
 
-/** The variables tools/toolchain.ts wrote; a missing toolchain fails the test loudly. */
-export function toolchainEnv(): NodeJS.ProcessEnv {
-  if (!fs.existsSync(paths.toolchainEnv)) {
-    throw new Error(`${paths.toolchainEnv} is missing: run \`npm run bootstrap\` (npm test does it first)`);
-  }
-  const vars: Record<string, string> = {};
-  for (const line of fs.readFileSync(paths.toolchainEnv, 'utf8').split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line);
-    if (m) vars[m[1]] = JSON.parse(m[2]) as string;
-  }
-  return { ...process.env, ...vars };
-}
+export { toolchainEnv };
 
 export interface CommandResult {
   readonly status: number;
