@@ -37,6 +37,19 @@ export type StateBackendConfig =
       readonly secretSuffixPrefix: string;
     };
 
+/** Where the Helm releases get the pinned charts (`versions.charts`). */
+export type ChartSourceConfig =
+  | {
+      /** Each chart's own OCI or HTTP repository, as pinned in config/versions.ts. */
+      readonly type: 'repository';
+    }
+  | {
+      /** A directory of `<chart>-<version>.tgz` archives: air-gapped clusters and tests. */
+      readonly type: 'directory';
+      /** The directory, absolute or relative to the project root. */
+      readonly directory: string;
+    };
+
 /** Requests and limits of one container, as Kubernetes quantities. */
 export interface ContainerResources {
   readonly requests: { readonly cpu: string; readonly memory: string };
@@ -121,8 +134,13 @@ export interface EnvironmentConfig {
   readonly localCluster: LocalClusterConfig;
   /** Terraform state backend for every stack of the environment. */
   readonly backend: StateBackendConfig;
-  /** Registry (host[/path]) of the producer and consumer images, without a trailing slash. */
+  /**
+   * Registry (host[/path]) of the producer and consumer images, without a trailing slash; the
+   * images are referenced in it by digest (workloads-stack's `<service>_image_digest` inputs).
+   */
   readonly imageRegistry: string;
+  /** Where the add-on charts come from. */
+  readonly charts: ChartSourceConfig;
 }
 
 const namespaces = { monitoring: 'monitoring', kafka: 'kafka', workloads: 'workloads' } as const;
@@ -161,7 +179,9 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     },
     localCluster,
     backend: { type: 'local', directory: 'state/local' },
-    imageRegistry: 'localhost:5001',
+    // The local OCI registry `npm run images` starts (tools/images/registry.ts): loopback only.
+    imageRegistry: '127.0.0.1:29500/kafka-platform',
+    charts: { type: 'repository' },
   },
   dev: {
     name: 'dev',
@@ -181,6 +201,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     backend: { type: 'local', directory: 'state/dev' },
     // The local registry kind and minikube setups conventionally run beside the cluster.
     imageRegistry: 'localhost:5001',
+    charts: { type: 'repository' },
   },
   prod: {
     name: 'prod',
@@ -207,7 +228,36 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     localCluster,
     backend: { type: 'pg', schemaPrefix: 'kafka_platform_prod' },
     imageRegistry: 'registry.example.com/kafka-platform',
+    charts: { type: 'repository' },
   },
+};
+
+/** Ports and zones of the local Kubernetes control plane (`npm run k8s:up`), all on 127.0.0.1. */
+export interface LocalKubernetesConfig {
+  /** kube-apiserver's HTTPS port. */
+  readonly apiServerPort: number;
+  /** etcd client port. */
+  readonly etcdClientPort: number;
+  /** etcd peer port (a single member, but etcd always binds one). */
+  readonly etcdPeerPort: number;
+  /** kube-controller-manager's HTTPS (health and metrics) port. */
+  readonly controllerManagerPort: number;
+  /** kube-scheduler's HTTPS (health and metrics) port. */
+  readonly schedulerPort: number;
+  /** kwok's HTTP (health and metrics) port. */
+  readonly kwokPort: number;
+  /** One simulated node per zone (`topology.kubernetes.io/zone`). */
+  readonly zones: readonly string[];
+}
+
+export const localKubernetes: LocalKubernetesConfig = {
+  apiServerPort: 29643,
+  etcdClientPort: 29679,
+  etcdPeerPort: 29680,
+  controllerManagerPort: 29657,
+  schedulerPort: 29659,
+  kwokPort: 29647,
+  zones: ['zone-a', 'zone-b', 'zone-c'],
 };
 
 /** Client addresses of the local cluster's nodes, from its config. */

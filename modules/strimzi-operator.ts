@@ -1,21 +1,26 @@
 import { Construct } from 'constructs';
 import { DataResource } from 'cdktf';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { ChartPin, ContainerResources } from '../config';
-import { HelmChart } from './helm-chart';
+import { ChartPin, ChartSourceConfig, ContainerResources } from '../config';
+import { chartArchive, HelmChart } from './helm-chart';
 
 export interface StrimziOperatorProps {
   /** Namespace created for the operator; it always watches it, so Kafka clusters live here. */
   readonly namespace: string;
   /** Pinned strimzi-kafka-operator chart; its version also selects the CRDs applied. */
   readonly chart: ChartPin;
+  /** Where the chart comes from; default its repository. */
+  readonly chartSource?: ChartSourceConfig;
   /** Further namespaces to watch; each must exist before the release (RoleBindings go there). */
   readonly watchNamespaces?: readonly string[];
   /** Requests and limits of the operator container. */
   readonly resources?: ContainerResources;
   /** kubeconfig kubectl uses to apply the CRDs: the same cluster as the providers. */
   readonly kubeconfig: { readonly configPath: string; readonly context?: string };
-  /** CRD bundle to apply; defaults to the Strimzi release asset of `chart.version`. */
+  /**
+   * CRD bundle to apply; defaults to the Strimzi release asset of `chart.version`, or to the
+   * chart archive's own `crds/` with a directory chart source (air-gapped: nothing downloaded).
+   */
   readonly crdsUrl?: string;
   /** Seconds to wait for the operator to become ready. */
   readonly timeoutSeconds?: number;
@@ -38,13 +43,28 @@ function shellWord(value: string): string {
   return value.startsWith('~/') ? `~/${quote(value.slice(2))}` : quote(value);
 }
 
-/** The kubectl command that installs or upgrades the CRDs (server-side, taking over Helm's fields). */
-export function crdApplyCommand(url: string, kubeconfig: StrimziOperatorProps['kubeconfig']): string {
+/** `kubectl apply` of `target`, server-side, taking over Helm's fields. */
+function kubectlApply(target: string, kubeconfig: StrimziOperatorProps['kubeconfig']): string {
   const words = ['kubectl', '--kubeconfig', shellWord(kubeconfig.configPath)];
   if (kubeconfig.context) words.push('--context', shellWord(kubeconfig.context));
-  words.push('apply', '--server-side', '--force-conflicts', '-f', shellWord(url));
-  // `${` would start a Terraform template sequence inside the command string.
-  return words.join(' ').replace(/\$\{/g, '$${');
+  words.push('apply', '--server-side', '--force-conflicts', '-f', target);
+  return words.join(' ');
+}
+
+/** `${` would start a Terraform template sequence inside the command string. */
+const escapeTemplate = (command: string) => command.replace(/\$\{/g, '$${');
+
+/** The kubectl command that installs or upgrades the CRDs from a bundle URL or file. */
+export function crdApplyCommand(url: string, kubeconfig: StrimziOperatorProps['kubeconfig']): string {
+  return escapeTemplate(kubectlApply(shellWord(url), kubeconfig));
+}
+
+/** The command that applies the CRDs shipped in a chart archive (`<chart>/crds/`), via a scratch directory. */
+export function crdArchiveApplyCommand(archive: string, chart: string, kubeconfig: StrimziOperatorProps['kubeconfig']): string {
+  const crds = `${chart}/crds`;
+  return escapeTemplate(
+    `d=$(mktemp -d) && tar -xzf ${shellWord(archive)} -C "$d" ${shellWord(crds)} && ${kubectlApply(`"$d"/${shellWord(crds)}`, kubeconfig)}; s=$?; rm -rf "$d"; exit $s`,
+  );
 }
 
 /**
@@ -71,11 +91,18 @@ export class StrimziOperator extends Construct {
     });
     this.namespace = namespace.metadata.name;
 
+    const source = props.chartSource ?? { type: 'repository' };
+    const archive = source.type === 'directory' && !props.crdsUrl ? chartArchive(props.chart, source.directory) : undefined;
     const url = props.crdsUrl ?? strimziCrdsUrl(props.chart.version);
     this.crds = new DataResource(this, 'crds', {
       // Replaced, so the command runs again, whenever the chart version (or bundle) changes.
-      triggersReplace: { chartVersion: props.chart.version, url },
-      provisioners: [{ type: 'local-exec', command: crdApplyCommand(url, props.kubeconfig) }],
+      triggersReplace: { chartVersion: props.chart.version, ...(archive ? { archive } : { url }) },
+      provisioners: [
+        {
+          type: 'local-exec',
+          command: archive ? crdArchiveApplyCommand(archive, props.chart.chart, props.kubeconfig) : crdApplyCommand(url, props.kubeconfig),
+        },
+      ],
     });
 
     this.values = {
@@ -92,6 +119,7 @@ export class StrimziOperator extends Construct {
       releaseName: 'strimzi-cluster-operator',
       namespace: this.namespace,
       chart: props.chart,
+      source: props.chartSource,
       values: this.values,
       timeoutSeconds: props.timeoutSeconds,
       dependsOn: [this.crds],

@@ -5,7 +5,7 @@ import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { Alloy } from '../modules/observability/alloy';
 import { KafkaDashboards } from '../modules/observability/dashboards';
 import { AlertRoutingProps, KubePrometheusStack } from '../modules/observability/kube-prometheus-stack';
-import { Loki } from '../modules/observability/loki';
+import { Loki, lokiUrl } from '../modules/observability/loki';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
 import { StrimziOperator } from '../modules/strimzi-operator';
 
@@ -57,25 +57,31 @@ export class AddonsStack extends PlatformStack {
 
     // ---- Observability: metrics, alert routing, dashboards, logs ----
     const sizing = { ...OBSERVABILITY_DEFAULTS[env.name], ...props.observability };
-    const loki = new Loki(this, 'loki', {
-      namespace: this.monitoringNamespace,
-      chart: versions.charts.loki,
-      storageSize: sizing.lokiStorageSize,
-      storageClass: env.kafka.storageClass,
-      retention: sizing.lokiRetention,
-    });
-    new KubePrometheusStack(this, 'kube-prometheus-stack', {
+    const kubePrometheusStack = new KubePrometheusStack(this, 'kube-prometheus-stack', {
       namespace: this.monitoringNamespace,
       chart: versions.charts.kubePrometheusStack,
+      chartSource: env.charts,
       retention: sizing.prometheusRetention,
       storageSize: sizing.prometheusStorageSize,
       storageClass: env.kafka.storageClass,
-      lokiUrl: loki.url,
+      lokiUrl: lokiUrl(this.monitoringNamespace),
       alerting: sizing.alerting,
+    });
+    const loki = new Loki(this, 'loki', {
+      namespace: this.monitoringNamespace,
+      chart: versions.charts.loki,
+      chartSource: env.charts,
+      storageSize: sizing.lokiStorageSize,
+      storageClass: env.kafka.storageClass,
+      retention: sizing.lokiRetention,
+      // Its chart creates a ServiceMonitor, whose CRD comes with kube-prometheus-stack:
+      // installed in parallel, the first real deploy failed with "no matches for kind ServiceMonitor".
+      dependsOn: [kubePrometheusStack.chart.release],
     });
     new Alloy(this, 'alloy', {
       namespace: this.monitoringNamespace,
       chart: versions.charts.alloy,
+      chartSource: env.charts,
       lokiPushUrl: loki.pushUrl,
       dependsOn: [loki.chart.release],
     });
@@ -87,7 +93,12 @@ export class AddonsStack extends PlatformStack {
 
     // ---- Strimzi operator ----
     // Here, not in kafka-stack: its Kafka resources are planned against CRDs this installs.
-    const strimzi = new StrimziOperator(this, 'strimzi-operator', { namespace: env.namespaces.kafka, chart: versions.charts.strimzi, kubeconfig: env.kubernetes! });
+    const strimzi = new StrimziOperator(this, 'strimzi-operator', {
+      namespace: env.namespaces.kafka,
+      chart: versions.charts.strimzi,
+      chartSource: env.charts,
+      kubeconfig: env.kubernetes!,
+    });
     this.kafkaNamespace = strimzi.namespace;
   }
 }

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { TerraformLocal, TerraformOutput, TerraformVariable, Token } from 'cdktf';
+import { DataResource, TerraformLocal, TerraformOutput, TerraformVariable, Token } from 'cdktf';
 import { DataKubernetesResource } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource';
 import { KafkaProvider } from '../.gen/providers/kafka/provider';
 import { POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
@@ -14,6 +14,7 @@ import {
 } from '../modules/kafka-cluster';
 import { KafkaTopics } from '../modules/kafka-topics';
 import { KafkaAlertRules } from '../modules/observability/kafka-alerts';
+import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
 
@@ -88,6 +89,12 @@ export class KafkaStack extends PlatformStack {
     for (const optional of [externalBootstrap, clusterCa]) optional.addOverride('default', null);
 
     KubernetesProviders.forEnvironment(this, env);
+    requireDeployed(this, 'addons-stack', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: 'kafkas.kafka.strimzi.io',
+      description: 'the Kafka CRD it installs with the Strimzi operator',
+    });
 
     // 1. The cluster: node pools, then the Kafka resource, which an apply waits on until Ready.
     this.cluster = new KafkaCluster(this, 'cluster', {
@@ -122,13 +129,20 @@ export class KafkaStack extends PlatformStack {
     });
 
     // 4. Topics, over the external listener as the super user, once it can log in. The
-    // address and CA come from the Kafka resource's status: on a fresh cluster this lookup
-    // waits for the apply of the cluster, so one deploy brings up cluster and topics.
+    // address and CA come from the Kafka resource's status, read after `clusterCreated`: a
+    // marker made once, when the cluster and its admin first became Ready, that never changes.
+    // On a fresh cluster the read so waits for the apply of the cluster (one deploy brings up
+    // cluster and topics); on every later plan it happens at plan time, even while the Kafka
+    // resource has changes (a version bump). Read after the Kafka resource itself, it was put
+    // off to apply time whenever that resource changed, the Kafka provider got unknown
+    // settings and the real plan failed with "no bootstrap_servers provided".
+    const clusterCreated = new DataResource(this, 'cluster-created', { dependsOn: [this.cluster.kafka, this.users.admin.manifest] });
     const status = new DataKubernetesResource(this, 'kafka-status', {
       apiVersion: 'kafka.strimzi.io/v1',
       kind: 'Kafka',
-      metadata: { name: this.cluster.clusterName, namespace: this.cluster.namespace },
-      dependsOn: [this.cluster.kafka],
+      // Names from the config, not from the manifest: the lookup follows clusterCreated alone.
+      metadata: { name: clusterName, namespace: props.kafkaNamespace },
+      dependsOn: [clusterCreated],
     });
     const external = `one([for l in ${status.fqn}.object.status.listeners : l if l.name == "${EXTERNAL_LISTENER}"])`;
     const bootstrapVar = `var.${externalBootstrap.friendlyUniqueId}`;
@@ -147,7 +161,8 @@ export class KafkaStack extends PlatformStack {
       topics: topicSpecs,
       // The User Operator owns these principals' ACLs and would remove any it did not write.
       manageAcls: false,
-      dependsOn: [this.cluster.kafka, this.users.admin.manifest],
+      // Its plan-time read of the cluster's topics, likewise.
+      dependsOn: [clusterCreated],
     });
 
     // 5. What workloads-stack consumes: references to this stack's resources, never literals.

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Fn, Token } from 'cdktf';
+import { Fn, TerraformVariable, Token } from 'cdktf';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DataKubernetesSecretV1 } from '@cdktf/provider-kubernetes/lib/data-kubernetes-secret-v1';
@@ -13,6 +13,7 @@ import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { versions } from '../config';
 import { CONSUMER_GROUP } from '../config/topics';
+import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { ServiceAlertRules } from '../modules/observability/service-alerts';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
@@ -41,6 +42,15 @@ export class WorkloadsStack extends PlatformStack {
     super(scope, id, props);
     const { env } = props;
     KubernetesProviders.forEnvironment(this, env);
+    // Literal names from the config: these checks run before the other stacks' outputs are read.
+    requireDeployed(this, 'addons-stack', { apiVersion: 'v1', kind: 'Namespace', name: env.namespaces.monitoring, description: `its namespace ${env.namespaces.monitoring}` });
+    requireDeployed(this, 'kafka-stack', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: env.namespaces.kafka,
+      name: `${env.kafka.clusterName}-kafka-metrics`,
+      description: `its ConfigMap ${env.namespaces.kafka}/${env.kafka.clusterName}-kafka-metrics`,
+    });
 
     const namespace = new NamespaceV1(this, 'workloads-namespace', {
       metadata: {
@@ -100,7 +110,28 @@ export class WorkloadsStack extends PlatformStack {
       ]),
     ) as Record<Service, ServiceAccountV1>;
 
-    const image = (s: Service) => `${env.imageRegistry}/kafka-platform-${s}:${versions.images.services}`;
+    // Images by digest only: what was built, scanned and signed is what runs. The registry is the
+    // environment's; the digest is the release's (`npm run images` prints it, the deploy
+    // workflow passes the one its images job pushed).
+    const imageDigests = Object.fromEntries(
+      (['producer', 'consumer'] as const).map((s) => [
+        s,
+        new TerraformVariable(this, `${s}_image_digest`, {
+          type: 'string',
+          nullable: false,
+          description: `Manifest digest (sha256:...) of the kafka-platform-${s} ${versions.images.services} image in ${env.imageRegistry}`,
+          validation: [
+            {
+              condition: `\${can(regex("^sha256:[0-9a-f]{64}$", var.${s}_image_digest))}`,
+              errorMessage: `${s}_image_digest must be a manifest digest, sha256: and 64 hex digits (npm run images prints it)`,
+            },
+          ],
+        }),
+      ]),
+    ) as Record<Service, TerraformVariable>;
+    const image = (s: Service) => `${env.imageRegistry}/kafka-platform-${s}@${imageDigests[s].stringValue}`;
+    /** Pod labels: the selector's, plus the release, which selectors must not carry (they are immutable). */
+    const podLabels = (s: Service) => ({ ...labels(s), 'app.kubernetes.io/version': versions.images.services });
 
     /** Pod spec shared by the Job and the Deployment: every hardening setting lives here once. */
     const podSpec = (s: Service, extra: Pick<DeploymentV1SpecTemplateSpec, 'restartPolicy' | 'topologySpreadConstraint'>, extraEnv: Record<string, string> = {}): DeploymentV1SpecTemplateSpec => ({
@@ -167,7 +198,7 @@ export class WorkloadsStack extends PlatformStack {
         activeDeadlineSeconds: 900,
         ttlSecondsAfterFinished: '86400',
         template: {
-          metadata: { labels: labels('producer') },
+          metadata: { labels: podLabels('producer') },
           spec: podSpec('producer', { restartPolicy: 'Never' }, {
             MESSAGE_COUNT: '10000',
             RATE_LIMIT: '500',
@@ -197,7 +228,7 @@ export class WorkloadsStack extends PlatformStack {
         selector: { matchLabels: consumerLabels },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: '1' } },
         template: {
-          metadata: { labels: consumerLabels },
+          metadata: { labels: podLabels('consumer') },
           spec: podSpec('consumer', {
             topologySpreadConstraint: [
               // Zones are best effort (laptop clusters have none); hosts are enforced.
@@ -225,7 +256,9 @@ export class WorkloadsStack extends PlatformStack {
         metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
         // Every scale step rebalances the group: scale down slowly.
         behavior: {
-          scaleDown: [{ stabilizationWindowSeconds: 300, policy: [{ type: 'Pods', value: 1, periodSeconds: 120 }] }],
+          // selectPolicy spelled out: unset, the provider sends "" and the API server refuses the HPA
+          // (found by the first real apply); Max is Kubernetes' own default.
+          scaleDown: [{ stabilizationWindowSeconds: 300, selectPolicy: 'Max', policy: [{ type: 'Pods', value: 1, periodSeconds: 120 }] }],
         },
       },
     });

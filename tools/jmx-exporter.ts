@@ -10,7 +10,7 @@ import * as http from 'http';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { versions } from '../config';
-import { Log, localBootstrapServers, localNode, localNodes, runningPid, startNode, stopNode, waitForHealthy } from './local-cluster';
+import { Log, localBootstrapServers, localNode, localNodes, runningPid, startNode, stopNode, waitForHealthy } from './local/kafka';
 import { PROJECT_ROOT, paths } from './paths';
 
 const HOST = '127.0.0.1';

@@ -9,6 +9,16 @@ export const KAFKA_LIBS_DIR = paths.kafkaLibs;
 /** Java classpath covering every jar of `KAFKA_LIBS_DIR`. */
 export const KAFKA_CLASSPATH = `${KAFKA_LIBS_DIR}${path.sep}*`;
 
+/** Jars of another Kafka release (fetched by `fetchKafkaJars`), e.g. the one a rolling upgrade starts from. */
+export function kafkaLibsDir(version: string): string {
+  return version === versions.kafka.version ? KAFKA_LIBS_DIR : path.join(path.dirname(path.dirname(KAFKA_LIBS_DIR)), version, 'libs');
+}
+
+/** Java classpath of one Kafka release. */
+export function kafkaClasspath(version: string): string {
+  return `${kafkaLibsDir(version)}${path.sep}*`;
+}
+
 /** Well-known main classes of Kafka's command-line tools (as in the kafka-*.sh scripts). */
 export const KafkaTools = {
   topics: 'org.apache.kafka.tools.TopicCommand',
@@ -19,6 +29,11 @@ export const KafkaTools = {
   features: 'org.apache.kafka.tools.FeatureCommand',
   storage: 'kafka.tools.StorageTool',
   acls: 'org.apache.kafka.tools.AclCommand',
+  consoleConsumer: 'org.apache.kafka.tools.consumer.ConsoleConsumer',
+  getOffsets: 'org.apache.kafka.tools.GetOffsetShell',
+  producerPerformance: 'org.apache.kafka.tools.ProducerPerformance',
+  consumerPerformance: 'org.apache.kafka.tools.ConsumerPerformance',
+  endToEndLatency: 'org.apache.kafka.tools.EndToEndLatency',
 } as const;
 
 /** The java binary: `$JAVA_HOME/bin/java` when set, otherwise `java` from PATH. */
@@ -67,7 +82,7 @@ const JAVA_MISSING =
 let javaChecked = false;
 
 /** Throws a clear error when Java 17+ or the Kafka jars are missing. Cheap after the first call. */
-export function requireJavaAndKafka(): void {
+export function requireJavaAndKafka(version: string = versions.kafka.version): void {
   if (!javaChecked) {
     const r = spawnSync(javaBinary(), ['-version'], { encoding: 'utf8' });
     if (r.error || r.status !== 0) throw new Error(JAVA_MISSING);
@@ -77,13 +92,19 @@ export function requireJavaAndKafka(): void {
     if (!(major >= 17)) throw new Error(`${JAVA_MISSING} (found: ${(r.stderr || r.stdout).split('\n')[0].trim()})`);
     javaChecked = true;
   }
-  if (!fs.existsSync(path.join(KAFKA_LIBS_DIR, `kafka_${versions.kafka.scala}-${versions.kafka.version}.jar`))) {
-    throw new Error(`Kafka ${versions.kafka.version} jars are missing in ${KAFKA_LIBS_DIR}: run \`npm run bootstrap\``);
+  if (!fs.existsSync(path.join(kafkaLibsDir(version), `kafka_${versions.kafka.scala}-${version}.jar`))) {
+    const fix = version === versions.kafka.version ? 'run `npm run bootstrap`' : `fetch them with fetchKafkaJars('${version}') from tools/toolchain.ts`;
+    throw new Error(`Kafka ${version} jars are missing in ${kafkaLibsDir(version)}: ${fix}`);
   }
 }
 
 /** JVM flags for short-lived tools: start fast, stay small. */
 const TOOL_JVM_ARGS = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
+/**
+ * JVM flags of Kafka's own scripts (kafka-run-class.sh with the perf scripts' 512 MiB heap): G1 and
+ * the full JIT. Benchmarks run the perf tools with these, so the tools are measured as shipped.
+ */
+const KAFKA_SCRIPT_JVM_ARGS = ['-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35', '-Djava.awt.headless=true'];
 
 /** Drops the logging framework's own start-up chatter, which is not the tool's output. */
 function withoutLoggerNoise(text: string): string {
@@ -99,6 +120,10 @@ export interface KafkaToolOptions {
   readonly timeoutMs?: number;
   /** Extra JVM flags placed before the main class. */
   readonly jvmArgs?: readonly string[];
+  /** Run the tool of this Kafka release (default: the pinned one). */
+  readonly kafkaVersion?: string;
+  /** JVM flags of Kafka's own scripts instead of the quick-start ones (for the perf tools). */
+  readonly asKafkaScripts?: boolean;
 }
 
 /**
@@ -106,8 +131,9 @@ export interface KafkaToolOptions {
  * and resolves with its stdout. Rejects with the tool's stderr (or stdout) when it exits non-zero.
  */
 export function runKafkaTool(mainClass: string, args: readonly string[], options: KafkaToolOptions = {}): Promise<string> {
-  requireJavaAndKafka();
-  const javaArgs = [...TOOL_JVM_ARGS, ...(options.jvmArgs ?? []), '-cp', KAFKA_CLASSPATH, mainClass, ...args];
+  const version = options.kafkaVersion ?? versions.kafka.version;
+  requireJavaAndKafka(version);
+  const javaArgs = [...(options.asKafkaScripts ? KAFKA_SCRIPT_JVM_ARGS : TOOL_JVM_ARGS), ...(options.jvmArgs ?? []), '-cp', kafkaClasspath(version), mainClass, ...args];
   return new Promise((resolve, reject) => {
     execFile(
       javaBinary(),

@@ -1,5 +1,5 @@
 import { jmxExporterArgs } from './jmx-exporter';
-import { ClusterStatus, clusterDown, clusterStatus, clusterUp } from './local-cluster';
+import { ClusterStatus, clusterDown, clusterStatus, clusterUp } from './local/kafka';
 
 const USAGE = 'usage: tsx tools/local-kafka.ts up | status | down [--purge]';
 

@@ -87,9 +87,11 @@ export async function postgresUp(): Promise<string> {
     pg('pg_ctl', ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', `-c listen_addresses=127.0.0.1 -c port=${POSTGRES_PORT} -c unix_socket_directories=${dir}`]);
   }
   const password = fs.readFileSync(passwordFile, 'utf8').trim();
-  const psql = (sql: string) => pg('psql', ['-h', dir, '-p', String(POSTGRES_PORT), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-tAc', sql]);
+  const connect = ['-h', dir, '-p', String(POSTGRES_PORT), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-tA'];
+  const psql = (sql: string) => pg('psql', [...connect, '-c', sql]);
   if (psql(`SELECT 1 FROM pg_roles WHERE rolname='${ROLE}'`).trim() !== '1') {
-    psql(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${password}'`);
+    // On stdin: a command line shows up in `ps` and in the error message of a failed run.
+    pg('psql', [...connect, '-f', '-'], `CREATE ROLE ${ROLE} LOGIN PASSWORD '${password}';\n`);
   }
   if (psql(`SELECT 1 FROM pg_database WHERE datname='${DATABASE}'`).trim() !== '1') {
     psql(`CREATE DATABASE ${DATABASE} OWNER ${ROLE}`);

@@ -18,7 +18,7 @@ import { kafkaAlertGroups } from '../modules/observability/kafka-alerts';
 import { RuleGroup, renderRulesFile } from '../modules/observability/prometheus-rules';
 import { serviceAlertGroups } from '../modules/observability/service-alerts';
 import { jmxExporterTargets } from './jmx-exporter';
-import { Log } from './local-cluster';
+import { Log } from './local/kafka';
 import { paths } from './paths';
 
 const HOST = '127.0.0.1';

@@ -37,16 +37,20 @@ export function stacksInDependencyOrder(manifestFile: string): string[] {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
-/** The one-line outcome of a `cdktf diff` / `terraform plan` output. */
+/**
+ * The one-line outcome of a `cdktf diff` / `terraform plan` output. A failed plan is a
+ * failure even when Terraform printed a plan line first ("planned the following actions,
+ * but then encountered a problem").
+ */
 export function summarizePlan(output: string, ok: boolean): string {
   const text = output.replace(ANSI, '');
-  const plan = /Plan: \d+ to add, \d+ to change, \d+ to destroy\./.exec(text);
-  if (plan) return plan[0];
-  if (/No changes\./.test(text)) return 'No changes.';
   if (!ok) {
     const error = /Error: (.+)/.exec(text);
     return `Failed: ${error ? error[1].trim() : 'see the job log'}`;
   }
+  const plan = /Plan: \d+ to add, \d+ to change, \d+ to destroy\./.exec(text);
+  if (plan) return plan[0];
+  if (/No changes\./.test(text)) return 'No changes.';
   return 'Unknown: no plan line in the output';
 }
 

@@ -19,7 +19,7 @@ import { loadConfig, localBootstrapServers } from '../config';
 import { POSTS_DLQ_TOPIC, POSTS_TOPIC, CONSUMER_GROUP } from '../config/topics';
 import { LocalKafkaStack } from '../stacks/local-kafka-stack';
 import { jmxExporterArgs } from './jmx-exporter';
-import { clusterDown, clusterUp } from './local-cluster';
+import { clusterDown, clusterUp } from './local/kafka';
 import { PROJECT_ROOT, toolchainEnv } from './paths';
 import { step } from './progress';
 
@@ -103,7 +103,8 @@ async function main(): Promise<number> {
     done = step(`consumer (group ${CONSUMER_GROUP}) on ${POSTS_TOPIC}, dead letters to ${POSTS_DLQ_TOPIC}`);
     let ready: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (ready = resolve));
-    consumer = startService('consumer', { KAFKA_TOPIC: POSTS_TOPIC, KAFKA_DLQ_TOPIC: POSTS_DLQ_TOPIC, KAFKA_GROUP_ID: CONSUMER_GROUP, HTTP_PORT: '0' }, (line) => {
+    // Debug: the per-message lines tell which messages arrived.
+    consumer = startService('consumer', { KAFKA_TOPIC: POSTS_TOPIC, KAFKA_DLQ_TOPIC: POSTS_DLQ_TOPIC, KAFKA_GROUP_ID: CONSUMER_GROUP, HTTP_PORT: '0', LOG_LEVEL: 'debug' }, (line) => {
       if (line.event === 'start') ready();
       if (line.event === 'message' && typeof line.id === 'string' && line.id.startsWith(`${prefix}-`)) {
         received.total++;

@@ -11,5 +11,8 @@ set -a
 # shellcheck disable=SC1091
 . "$root/.cache/toolchain.env"
 set +a
-export PATH="$root/node_modules/.bin:$PATH"
+# Under the pinned Node.js LTS, like every npm script (tools/run.sh).
+node_bin="$(bash "$root/tools/node-lts.sh")"
+# Built tools the stacks call by name (kubectl) from .cache/bin, then the Node.js CLIs.
+export PATH="$node_bin:$root/.cache/bin:$root/node_modules/.bin:$PATH"
 exec "$@"

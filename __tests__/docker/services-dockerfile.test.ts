@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { versions } from '../../config';
 import { PROJECT_ROOT } from '../../tools/paths';
-import { Stage, execForm, parseDockerfile } from './dockerfile';
+import { Stage, execForm, globalArgs, parseDockerfile } from './dockerfile';
 
 const DOCKERFILE = path.join(PROJECT_ROOT, 'docker', 'services.Dockerfile');
 const stages = parseDockerfile(DOCKERFILE);
@@ -32,14 +32,17 @@ describe('docker/services.Dockerfile', () => {
     expect(all(stage('runtime'), 'RUN')).toEqual([]);
   });
 
-  test('uses exactly the base images pinned in config/versions.ts, never latest', () => {
-    expect(stage('build').from).toBe(versions.images.nodeBuild);
-    expect(stage('deps').from).toBe(versions.images.nodeBuild);
-    expect(stage('runtime').from).toBe(versions.images.nodeRuntime);
+  test('takes its bases as build arguments whose defaults are the pins of config/versions.ts, by digest with the tag for humans', () => {
+    const args = globalArgs(DOCKERFILE);
+    expect(args).toEqual({ NODE_BUILD_IMAGE: versions.images.nodeBuild, NODE_RUNTIME_IMAGE: versions.images.nodeRuntime });
+    for (const pin of [versions.images.nodeBuild, versions.images.nodeRuntime]) expect(pin).toMatch(/^[a-z0-9.\-/]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
+    expect(versions.images.nodeBuild).toMatch(new RegExp(`^node:${versions.node.version.replace(/\./g, '\\.')}-`));
+    expect(versions.images.nodeRuntime).toMatch(new RegExp(`^gcr\\.io/distroless/nodejs${versions.node.version.split('.')[0]}-`));
+    expect(stage('build').from).toBe('${NODE_BUILD_IMAGE}');
+    expect(stage('deps').from).toBe('${NODE_BUILD_IMAGE}');
+    expect(stage('runtime').from).toBe('${NODE_RUNTIME_IMAGE}');
     for (const target of TARGETS) expect(stage(target).from).toBe('runtime');
-    const text = fs.readFileSync(DOCKERFILE, 'utf8');
-    expect(text).not.toMatch(/:latest\b/);
-    for (const s of stages.filter((st) => !stages.some((p) => p.name === st.from))) expect(s.from).toMatch(/^[^:\s]+(\/[^:\s]+)*:[^:\s]+$/);
+    expect(fs.readFileSync(DOCKERFILE, 'utf8')).not.toMatch(/:latest\b/);
   });
 
   test('has no ADD (so no remote ADD) and no shell-form entry points', () => {
@@ -66,7 +69,9 @@ describe('docker/services.Dockerfile', () => {
       expect(labels).toMatch(new RegExp(`org\\.opencontainers\\.image\\.${key.replace('.', '\\.')}=`));
     }
     expect(labels).toContain(`org.opencontainers.image.title="kafka-platform-${target}"`);
-    expect(labels).toContain(`org.opencontainers.image.base.name="${versions.images.nodeRuntime}"`);
+    // The base actually used, whether the pinned default or a local base passed in.
+    expect(labels).toContain('org.opencontainers.image.base.name="${NODE_RUNTIME_IMAGE}"');
+    expect(all(stage('runtime'), 'ARG').map((a) => a.args)).toContain('NODE_RUNTIME_IMAGE');
     expect(all(stage('runtime'), 'ARG').map((a) => a.args)).toContain(`VERSION=${versions.images.services}`);
   });
 

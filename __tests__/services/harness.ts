@@ -23,7 +23,8 @@ export class ServiceProcess {
   ) {
     this.child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'services', service, 'main.ts')], {
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: bootstrapServers(), HTTP_PORT: '0', ...env },
+      // Debug turns on the consumer's per-message lines, which the tests read as its record of work.
+      env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: bootstrapServers(), HTTP_PORT: '0', LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffered = '';
@@ -116,9 +117,24 @@ export function kafka(): Kafka {
 /** Creates `topics` as the platform does: 6 partitions, replication factor 3, min.insync.replicas 2. */
 export async function createTopics(admin: Admin, topics: readonly string[]): Promise<void> {
   await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs' own wait fails on the first "does not host this topic-partition" of a fresh topic.
+    waitForLeaders: false,
     topics: topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] })),
   });
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const ready = meta.topics.every((t) => t.partitions.length === 6 && t.partitions.every((p) => p.leader >= 0 && p.isr.length === 3));
+      if (ready && meta.topics.length === topics.length) return;
+      last = 'partitions without a leader or full ISR';
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`topics ${topics.join(', ')} have no leaders after 60 s: ${last}`);
 }
 
 /** Removes this run's topics from the shared cluster; failures only leave garbage behind. */

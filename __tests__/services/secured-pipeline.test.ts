@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Admin, IHeaders } from 'kafkajs';
 import { digest, payloadFor } from '../../services/shared/message';
 import { KafkaTools, runKafkaTool, runKeytool } from '../../tools/kafka-tool';
-import { localCaFile, localSaslBootstrapServers, localUserPasswordFile } from '../../tools/local-cluster';
+import { localCaFile, localSaslBootstrapServers, localUserPasswordFile } from '../../tools/local/kafka';
 import { bootstrapServers, uniqueName } from '../support/kafka';
 import { LogRecord, ServiceProcess, createTopics, deleteTopics, kafka, processed } from './harness';
 

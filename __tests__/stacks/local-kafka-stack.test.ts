@@ -11,6 +11,7 @@ import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
 import { postgresUp } from '../../tools/local-postgres';
 import { bootstrapServers, brokerList, uniqueName } from '../support/kafka';
 import { terraform, terraformOk } from '../support/toolchain';
+import { describeTopic } from '../support/topics';
 
 // The platform topics under a unique prefix, so reruns and a developer's own `posts` are untouched.
 const prefix = uniqueName('tf').replace(/-/g, '_');
@@ -32,24 +33,6 @@ function synth(topics: TopicSpec[]): void {
   const env = { ...loadConfig('local'), backend: { type: 'pg' as const, schemaPrefix: prefix } };
   new LocalKafkaStack(app, 'kafka-stack', { env, topics });
   app.synth();
-}
-
-interface DescribedTopic {
-  partitions: number;
-  replicationFactor: number;
-  config: Record<string, string>;
-}
-
-/** The topic as Kafka's own tools see it, independent of the provider and kafkajs. */
-async function describeTopic(name: string): Promise<DescribedTopic> {
-  const described = await runKafkaTool(KafkaTools.topics, ['--bootstrap-server', bootstrapServers(), '--describe', '--topic', name]);
-  const header = described.split('\n').find((l) => l.startsWith('Topic:') && l.includes('PartitionCount'))!;
-  const partitions = Number(/PartitionCount:\s*(\d+)/.exec(header)![1]);
-  const replicationFactor = Number(/ReplicationFactor:\s*(\d+)/.exec(header)![1]);
-  const configs = await runKafkaTool(KafkaTools.configs, ['--bootstrap-server', bootstrapServers(), '--describe', '--entity-type', 'topics', '--entity-name', name]);
-  const config: Record<string, string> = {};
-  for (const m of configs.matchAll(/^\s+([a-z0-9.]+)=(\S*) sensitive=/gm)) config[m[1]] = m[2];
-  return { partitions, replicationFactor, config };
 }
 
 async function messageCount(name: string): Promise<number> {
@@ -159,7 +142,10 @@ describe('kafka-stack of the local environment, applied with the real provider a
     synth(declared(raised - 3));
     const refused = terraform(['apply', '-input=false', '-no-color', '-auto-approve'], stackDir, pgEnv);
     expect(refused.status).not.toBe(0);
-    expect(refused.stderr.replace(/\s+/g, ' ')).toContain(`kafka_topic.${topicId(posts)} has lifecycle.prevent_destroy set`);
+    // The module's precondition names the counts and the fix before prevent_destroy's generic refusal.
+    const message = refused.stderr.replace(/\s+/g, ' ');
+    expect(message).toContain(`topic "${posts}" has ${raised} partitions on the cluster but declares ${raised - 3}: Kafka cannot remove partitions`);
+    expect(message).toContain(`kafka_topic.${topicId(posts)} has lifecycle.prevent_destroy set`);
 
     expect((await describeTopic(posts)).partitions).toBe(raised);
     expect(await messageCount(posts)).toBe(before);

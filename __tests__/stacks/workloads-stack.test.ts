@@ -87,7 +87,7 @@ describe('workloads-stack', () => {
         expect(c.liveness_probe.http_get).toEqual({ path: '/healthz', port: 'http' });
         expect(c.readiness_probe.http_get).toEqual({ path: '/readyz', port: 'http' });
         expect(c.port).toEqual([{ name: 'http', container_port: 8080, protocol: 'TCP' }]);
-        expect(c.image).toBe(`${env.imageRegistry}/kafka-platform-${c.name}:${versions.images.services}`);
+        expect(c.image).toBe(`${env.imageRegistry}/kafka-platform-${c.name}@\${var.${c.name}_image_digest}`);
       }
     });
 
@@ -96,6 +96,21 @@ describe('workloads-stack', () => {
       const user = runtime.instructions.filter((i) => i.keyword === 'USER').pop()!.args;
       for (const [, spec] of specs) expect(user.split(':')[0]).toBe(spec.security_context.run_as_user);
     });
+  });
+
+  test('images are referenced by digest only: a required input per service, validated before anything is planned', () => {
+    for (const service of ['producer', 'consumer']) {
+      const variable = stack.variable[`${service}_image_digest`];
+      expect(variable).toMatchObject({ type: 'string', nullable: false });
+      expect(variable.default).toBeUndefined();
+      expect(variable.validation).toEqual([
+        { condition: `\${can(regex("^sha256:[0-9a-f]{64}$", var.${service}_image_digest))}`, error_message: expect.stringContaining('sha256:') },
+      ]);
+    }
+    // The release travels on the pods (never on selectors, which cannot change).
+    expect(job.spec.template.metadata.labels['app.kubernetes.io/version']).toBe(versions.images.services);
+    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/version']).toBe(versions.images.services);
+    expect(deployment.spec.selector.match_labels['app.kubernetes.io/version']).toBeUndefined();
   });
 
   test('service accounts mount no API token', () => {

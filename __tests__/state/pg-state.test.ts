@@ -79,7 +79,7 @@ describe.each(availableClis())('PostgreSQL state with $name', (cli) => {
 
   it('lists and shows the expected state addresses', () => {
     const id = topicId(topic);
-    expect(tfOk(['state', 'list']).trim().split('\n').sort()).toEqual([`kafka_topic.${id}`]);
+    expect(tfOk(['state', 'list']).trim().split('\n').sort()).toEqual(['data.kafka_topics.existing_topics', `kafka_topic.${id}`]);
     const shown = tfOk(['state', 'show', '-no-color', `kafka_topic.${id}`]);
     expect(shown).toContain(`name               = "${topic}"`);
     expect(shown).toMatch(/partitions\s+= 3/);
@@ -96,7 +96,7 @@ describe.each(availableClis())('PostgreSQL state with $name', (cli) => {
     expect(second.status).not.toBe(0);
     expect(second.stderr.replace(/\s+/g, ' ')).toMatch(/Error acquiring the state lock/);
 
-    expect(tfOk(['state', 'list']).trim().split('\n').sort()).toEqual(['terraform_data.slow', `kafka_topic.${topicId(topic)}`].sort());
+    expect(tfOk(['state', 'list']).trim().split('\n').sort()).toEqual(['data.kafka_topics.existing_topics', 'terraform_data.slow', `kafka_topic.${topicId(topic)}`].sort());
     expect(emptyPlan()).toBe(true);
   }, 120000);
 

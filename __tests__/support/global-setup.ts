@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { clusterUp } from '../../tools/local-cluster';
+import { clusterUp } from '../../tools/local/kafka';
 import { attachJmxExporter, jmxExporterArgs } from '../../tools/jmx-exporter';
 import { postgresRunning, postgresUp } from '../../tools/local-postgres';
 import { STARTED_BY_TESTS_MARKER } from './kafka';

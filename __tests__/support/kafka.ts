@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { LOCAL_KAFKA_DIR, localBootstrapServers } from '../../tools/local-cluster';
+import { LOCAL_KAFKA_DIR, localBootstrapServers } from '../../tools/local/kafka';
 
 /** Present while the cluster was started by the test run's global setup (and must be stopped by its teardown). */
 export const STARTED_BY_TESTS_MARKER = path.join(LOCAL_KAFKA_DIR, 'started-by-tests.json');

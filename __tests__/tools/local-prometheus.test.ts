@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { kafkaAlertGroups } from '../../modules/observability/kafka-alerts';
 import { dashboardQueries, kafkaClusterDashboard } from '../../modules/observability/dashboards';
 import { attachJmxExporter, jmxExporterArgs, nodeHasAgent, scrapeNode, underReplicatedPartitions } from '../../tools/jmx-exporter';
-import { clusterUp, describeQuorum, localBootstrapServers, localNodes, runningPid, startNode, stopNode, waitForHealthy } from '../../tools/local-cluster';
+import { clusterUp, describeQuorum, localBootstrapServers, localNodes, runningPid, startNode, stopNode, waitForHealthy } from '../../tools/local/kafka';
 import {
   LocalPrometheus,
   prometheusAlerts,

@@ -21,6 +21,8 @@ describe('summarizePlan', () => {
     expect(summarizePlan('kafka-stack  Plan: 2 to add, 1 to change, 0 to destroy.', true)).toBe('Plan: 2 to add, 1 to change, 0 to destroy.');
     expect(summarizePlan('No changes. Your infrastructure matches the configuration.', true)).toBe('No changes.');
     expect(summarizePlan('Error: Failed to get existing workspaces: connection refused', false)).toBe('Failed: Failed to get existing workspaces: connection refused');
+    // Terraform prints the plan it made before the error that stopped it.
+    expect(summarizePlan('Plan: 0 to add, 1 to change, 0 to destroy.\nError: no bootstrap_servers provided', false)).toBe('Failed: no bootstrap_servers provided');
   });
 });
 

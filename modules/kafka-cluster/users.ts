@@ -1,4 +1,4 @@
-import type { TopicSpec } from '../kafka-topics/topic-spec';
+import type { TopicSpec } from '../../config/topic-spec';
 import { AclRule, KafkaUserResource, STRIMZI_API_VERSION } from './crds';
 import { CLUSTER_LABEL } from './kafka';
 

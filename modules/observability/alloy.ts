@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
-import { ChartPin } from '../../config';
+import { ChartPin, ChartSourceConfig } from '../../config';
 import { HelmChart } from '../helm-chart';
 
 export interface AlloyProps {
@@ -8,6 +8,8 @@ export interface AlloyProps {
   readonly namespace: string;
   /** Pinned chart (versions.charts.alloy). */
   readonly chart: ChartPin;
+  /** Where the chart comes from; default its repository. */
+  readonly chartSource?: ChartSourceConfig;
   /** Loki push endpoint, e.g. `http://loki.monitoring.svc.cluster.local:3100/loki/api/v1/push`. */
   readonly lokiPushUrl: string;
   /** Resources that must exist first (Loki). */
@@ -82,6 +84,7 @@ export class Alloy extends Construct {
       releaseName: 'alloy',
       namespace: props.namespace,
       chart: props.chart,
+      source: props.chartSource,
       dependsOn: props.dependsOn,
       values: {
         alloy: {

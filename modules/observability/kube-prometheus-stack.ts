@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
-import { ChartPin } from '../../config';
+import { ChartPin, ChartSourceConfig } from '../../config';
 import { HelmChart } from '../helm-chart';
 import { DASHBOARD_LABEL } from './dashboards';
 
@@ -36,6 +36,8 @@ export interface KubePrometheusStackProps {
   readonly namespace: string;
   /** Pinned chart (versions.charts.kubePrometheusStack). */
   readonly chart: ChartPin;
+  /** Where the chart comes from; default its repository. */
+  readonly chartSource?: ChartSourceConfig;
   /** Prometheus TSDB retention, e.g. `15d`. */
   readonly retention: string;
   /** Prometheus volume size, e.g. `50Gi`. */
@@ -91,6 +93,7 @@ export class KubePrometheusStack extends Construct {
       releaseName: 'kube-prometheus-stack',
       namespace: props.namespace,
       chart: props.chart,
+      source: props.chartSource,
       dependsOn: [receiverSecret, grafanaSecret],
       values: {
         prometheus: {

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { ChartPin } from '../../config';
+import { ITerraformDependable } from 'cdktf';
+import { ChartPin, ChartSourceConfig } from '../../config';
 import { HelmChart } from '../helm-chart';
 
 export interface LokiProps {
@@ -7,16 +8,23 @@ export interface LokiProps {
   readonly namespace: string;
   /** Pinned chart (versions.charts.loki, grafana-community). */
   readonly chart: ChartPin;
+  /** Where the chart comes from; default its repository. */
+  readonly chartSource?: ChartSourceConfig;
   /** Volume size of the single Loki pod, e.g. `10Gi`. */
   readonly storageSize: string;
   /** Storage class; undefined uses the cluster default. */
   readonly storageClass?: string;
   /** How long logs are kept, e.g. `168h`. */
   readonly retention: string;
+  /** Resources that must exist first (the monitoring CRDs its ServiceMonitor needs). */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 const RELEASE = 'loki';
 const HTTP_PORT = 3100;
+
+/** In-cluster HTTP base URL of the Loki release in `namespace`. */
+export const lokiUrl = (namespace: string): string => `http://${RELEASE}.${namespace}.svc.cluster.local:${HTTP_PORT}`;
 
 /**
  * Loki in monolithic mode (one StatefulSet pod running every component) on its own volume:
@@ -32,12 +40,14 @@ export class Loki extends Construct {
 
   constructor(scope: Construct, id: string, props: LokiProps) {
     super(scope, id);
-    this.url = `http://${RELEASE}.${props.namespace}.svc.cluster.local:${HTTP_PORT}`;
+    this.url = lokiUrl(props.namespace);
     this.pushUrl = `${this.url}/loki/api/v1/push`;
     this.chart = new HelmChart(this, 'chart', {
       releaseName: RELEASE,
       namespace: props.namespace,
       chart: props.chart,
+      source: props.chartSource,
+      dependsOn: props.dependsOn,
       values: {
         deploymentMode: 'Monolithic',
         loki: {
@@ -54,6 +64,12 @@ export class Loki extends Construct {
             compactor: { retention_enabled: true, delete_request_store: 'filesystem', working_directory: '/var/loki/compactor' },
           },
         },
+        // The chart's simple-scalable targets default to 3 replicas each; beside a single binary
+        // it refuses to render ("more than zero replicas ... for both the monolithic and simple
+        // scalable targets"), found by the first real install.
+        read: { replicas: 0 },
+        write: { replicas: 0 },
+        backend: { replicas: 0 },
         singleBinary: {
           replicas: 1,
           persistence: { enabled: true, size: props.storageSize, ...(props.storageClass ? { storageClass: props.storageClass } : {}) },

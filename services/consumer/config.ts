@@ -1,4 +1,4 @@
-import { CommonConfig, EnvReader, readCommonConfig, readTopic } from '../shared';
+import { CommonConfig, EnvReader, FetchOptions, readCommonConfig, readTopic } from '../shared';
 
 export interface ConsumerConfig extends CommonConfig {
   readonly topic: string;
@@ -8,10 +8,15 @@ export interface ConsumerConfig extends CommonConfig {
   readonly fromBeginning: boolean;
   /** Ids remembered to recognise redeliveries; 0 turns the check off. */
   readonly dedupCacheSize: number;
-  /** Processed messages between two commits inside one fetched batch. */
+  /** Most processed messages left uncommitted (a background commit starts at half of it). */
   readonly commitEvery: number;
+  /** Longest time processed messages stay uncommitted. */
+  readonly commitIntervalMs: number;
   /** How long the group waits for a silent member (crashed, partitioned) before reassigning its partitions. */
   readonly sessionTimeoutMs: number;
+  readonly fetch: FetchOptions;
+  /** Partitions whose batches are processed at the same time, each still in order. */
+  readonly partitionsConsumedConcurrently: number;
 }
 
 export function loadConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
@@ -23,10 +28,25 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
     groupId: r.string('KAFKA_GROUP_ID', 'posts-consumer', /^[A-Za-z0-9._-]{1,255}$/, '1-255 of A-Z a-z 0-9 . _ -'),
     fromBeginning: r.bool('KAFKA_FROM_BEGINNING', true),
     dedupCacheSize: r.int('DEDUP_CACHE_SIZE', 100_000, 0, 10_000_000),
-    commitEvery: r.int('COMMIT_EVERY', 500, 1, 100_000),
+    commitEvery: r.int('COMMIT_EVERY', 5000, 1, 100_000),
+    commitIntervalMs: r.int('COMMIT_INTERVAL_MS', 1000, 10, 60_000),
     // The broker's default group.min.session.timeout.ms is 6 s.
     sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
+    // Defaults measured by bench/ (docs/services.md, "Tuning").
+    fetch: {
+      minBytes: r.int('KAFKA_FETCH_MIN_BYTES', 1, 1, 64 * 1024 * 1024),
+      // A stop waits for the fetch long-poll in flight: at most 5 s keeps shutdown quick.
+      maxWaitMs: r.int('KAFKA_FETCH_MAX_WAIT_MS', 500, 0, 5000),
+      maxBytes: r.int('KAFKA_FETCH_MAX_BYTES', 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      maxBytesPerPartition: r.int('KAFKA_FETCH_MAX_PARTITION_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    },
+    partitionsConsumedConcurrently: r.int('PARTITIONS_CONSUMED_CONCURRENTLY', 1, 1, 100),
   };
+  if (config.fetch.maxBytesPerPartition > config.fetch.maxBytes) {
+    r.problem(
+      `KAFKA_FETCH_MAX_PARTITION_BYTES=${config.fetch.maxBytesPerPartition} is invalid: expected at most KAFKA_FETCH_MAX_BYTES (${config.fetch.maxBytes}), the limit of a whole fetch`,
+    );
+  }
   if (config.topic === config.dlqTopic) {
     r.problem(`KAFKA_DLQ_TOPIC="${config.dlqTopic}" is invalid: expected a topic other than KAFKA_TOPIC, or a bad message would loop`);
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import { CommonConfig, EnvReader, MAX_PAYLOAD_BYTES, readCommonConfig, readTopic } from '../shared';
+import { COMPRESSION_CODECS, CommonConfig, CompressionCodec, EnvReader, MAX_PAYLOAD_BYTES, readCommonConfig, readTopic } from '../shared';
 
 /** How message keys are chosen, which decides partitioning and ordering. */
 export type KeyStrategy =
@@ -17,7 +17,16 @@ export interface ProducerConfig extends CommonConfig {
   readonly rateLimit: number;
   readonly payloadSize: number;
   readonly keyStrategy: KeyStrategy;
+  /** Most messages in one request (one partition's batch). */
   readonly batchSize: number;
+  /** How long a partition's batch may wait to fill up before it is sent anyway. */
+  readonly lingerMs: number;
+  /** Messages generated but not yet acknowledged; generation waits beyond it. */
+  readonly maxBufferedMessages: number;
+  /** Codec of every record batch. */
+  readonly compression: CompressionCodec;
+  /** Idempotent producer sessions, so partitions led by one broker each have a request in flight. */
+  readonly sessions: number;
   /** Message ids are `<prefix>-<n>`, n from 0 to count - 1. */
   readonly idPrefix: string;
   /** Longest wait for one batch to be acknowledged before the job fails. */
@@ -33,6 +42,13 @@ function keyStrategy(r: EnvReader): KeyStrategy {
   return { kind: 'id' };
 }
 
+function compression(r: EnvReader): CompressionCodec {
+  const value = r.string('KAFKA_COMPRESSION', 'gzip');
+  if ((COMPRESSION_CODECS as readonly string[]).includes(value)) return value as CompressionCodec;
+  r.problem(`KAFKA_COMPRESSION="${value}" is invalid: expected ${COMPRESSION_CODECS.join(' or ')} (the services' Kafka client carries no other codec)`);
+  return 'gzip';
+}
+
 export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
   const r = new EnvReader(env);
   const config: ProducerConfig = {
@@ -42,10 +58,18 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     rateLimit: r.int('RATE_LIMIT', 0, 0, 1_000_000),
     payloadSize: r.int('PAYLOAD_SIZE', 256, 0, MAX_PAYLOAD_BYTES),
     keyStrategy: keyStrategy(r),
-    batchSize: r.int('BATCH_SIZE', 500, 1, 10_000),
+    // Defaults measured by bench/ (docs/services.md, "Tuning").
+    batchSize: r.int('BATCH_SIZE', 1000, 1, 10_000),
+    lingerMs: r.int('LINGER_MS', 0, 0, 1000),
+    maxBufferedMessages: r.int('MAX_BUFFERED_MESSAGES', 20_000, 1, 1_000_000),
+    compression: compression(r),
+    sessions: r.int('PRODUCER_SESSIONS', 6, 1, 64),
     idPrefix: r.string('MESSAGE_ID_PREFIX', randomUUID(), /^[A-Za-z0-9._:-]{1,100}$/, '1-100 of A-Z a-z 0-9 . _ : -'),
     sendTimeoutMs: r.int('SEND_TIMEOUT_MS', 60_000, 1000, 3_600_000),
   };
+  if (config.maxBufferedMessages < config.batchSize) {
+    r.problem(`MAX_BUFFERED_MESSAGES=${config.maxBufferedMessages} is invalid: expected at least BATCH_SIZE (${config.batchSize}), or no batch could fill up`);
+  }
   r.done();
   return config;
 }

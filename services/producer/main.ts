@@ -1,10 +1,10 @@
 import {
   KafkaClient,
   OutgoingMessage,
+  ProducerPipeline,
   createLogger,
-  createMessage,
   createMetrics,
-  encodeMessage,
+  encodeNewMessage,
   handleShutdown,
   loadConfigOrExit,
   sleep,
@@ -13,35 +13,60 @@ import {
 } from '../shared';
 import { ProducerConfig, loadProducerConfig } from './config';
 
-/** One-shot job: publishes MESSAGE_COUNT messages, exits 0 only when all are acknowledged. */
+/**
+ * One-shot job: publishes MESSAGE_COUNT messages, exits 0 only when all are acknowledged.
+ * Every partition has a request in flight at the same time (ProducerPipeline), each with its
+ * messages in order; generation waits while MAX_BUFFERED_MESSAGES are unacknowledged.
+ */
 async function main(): Promise<number> {
   const cfg = loadConfigOrExit('producer', () => loadProducerConfig(process.env));
   const logger = createLogger('producer', cfg.logLevel);
   const metrics = createMetrics('producer');
   const shutdown = handleShutdown(cfg.shutdownTimeoutMs, logger);
-  const producer = new KafkaClient(cfg.kafka, logger).producer();
+  const producer = new KafkaClient(cfg.kafka, logger).producer({ compression: cfg.compression, sessions: cfg.sessions });
   const http = await startHttpServer(cfg.httpPort, () => producer.isConnected(), metrics, logger);
+  const produced = metrics.produced.labels({ topic: cfg.topic });
+  const debug = logger.isLevelEnabled('debug');
+  let acknowledged = 0;
+  const pipeline = new ProducerPipeline(
+    producer,
+    cfg.topic,
+    { batchSize: cfg.batchSize, lingerMs: cfg.lingerMs, maxBuffered: cfg.maxBufferedMessages, sendTimeoutMs: cfg.sendTimeoutMs },
+    (ack) => {
+      acknowledged += ack.messages;
+      produced.inc(ack.messages);
+      if (debug) logger.debug({ event: 'acked', topic: cfg.topic, ...ack }, 'acknowledged');
+    },
+  );
 
   const started = Date.now();
-  let sent = 0;
   let failure: string | undefined;
   try {
     await producer.connect();
-    logger.info({ event: 'start', topic: cfg.topic, count: cfg.count, rateLimit: cfg.rateLimit, batchSize: cfg.batchSize, idPrefix: cfg.idPrefix }, 'producing');
-    // With a rate limit, batches hold at most 100 ms of messages so the pace stays even.
-    const batchSize = cfg.rateLimit > 0 ? Math.max(1, Math.min(cfg.batchSize, Math.floor(cfg.rateLimit / 10))) : cfg.batchSize;
-    while (sent < cfg.count) {
-      if (shutdown.requested) throw new Error(`stopped by a signal after ${sent} of ${cfg.count} messages`);
+    logger.info(
+      { event: 'start', topic: cfg.topic, count: cfg.count, rateLimit: cfg.rateLimit, batchSize: cfg.batchSize, lingerMs: cfg.lingerMs, compression: cfg.compression, idPrefix: cfg.idPrefix },
+      'producing',
+    );
+    const paceFrom = Date.now();
+    let generated = 0;
+    while (generated < cfg.count && !shutdown.requested) {
+      let size = Math.min(cfg.batchSize, cfg.count - generated);
       if (cfg.rateLimit > 0) {
-        const due = started + (sent * 1000) / cfg.rateLimit;
-        await Promise.race([sleep(due - Date.now()), shutdown.signal]);
-        if (shutdown.requested) continue;
+        // Messages are created when they are due, a few at a time, so the pace is even and each
+        // message's createdAt is when it was due, not when a larger batch was started.
+        const due = Math.floor(((Date.now() - paceFrom) * cfg.rateLimit) / 1000) + 1;
+        if (due <= generated) {
+          await Promise.race([sleep(Math.max(1, paceFrom + ((generated + 1) * 1000) / cfg.rateLimit - Date.now())), shutdown.signal]);
+          continue;
+        }
+        size = Math.min(size, due - generated);
       }
-      const batch = buildBatch(cfg, sent, Math.min(batchSize, cfg.count - sent));
-      await withTimeout(producer.send(cfg.topic, batch), cfg.sendTimeoutMs, `batch of ${batch.length} from message ${sent} not acknowledged within SEND_TIMEOUT_MS=${cfg.sendTimeoutMs} ms`);
-      sent += batch.length;
-      metrics.produced.inc({ topic: cfg.topic }, batch.length);
+      await pipeline.push(buildBatch(cfg, generated, size));
+      generated += size;
     }
+    // On a stop signal: what was generated is still sent and awaited, nothing more is generated.
+    await pipeline.flush();
+    if (generated < cfg.count) throw new Error(`stopped by a signal after ${generated} of ${cfg.count} messages`);
   } catch (err) {
     failure = (err as Error).message;
     metrics.errors.inc({ stage: 'produce' });
@@ -51,12 +76,15 @@ async function main(): Promise<number> {
   await withTimeout(producer.disconnect(), 5000, 'disconnect timed out').catch((err: Error) => logger.warn({ err }, err.message));
   await http.close();
   const durationMs = Date.now() - started;
+  // Acknowledged in order from the first message on: ids <prefix>-0 .. <prefix>-(sent-1) are all in the topic.
+  const sent = pipeline.acknowledgedPrefix();
   const summary = {
     event: 'summary',
     ok: failure === undefined,
     topic: cfg.topic,
     requested: cfg.count,
     sent,
+    acknowledged,
     durationMs,
     messagesPerSecond: durationMs > 0 ? Math.round((sent * 1000) / durationMs) : sent,
     error: failure,
@@ -67,12 +95,14 @@ async function main(): Promise<number> {
 }
 
 function buildBatch(cfg: ProducerConfig, first: number, size: number): OutgoingMessage[] {
-  const now = new Date();
-  return Array.from({ length: size }, (_, i) => {
-    const message = createMessage(`${cfg.idPrefix}-${first + i}`, cfg.payloadSize, now);
-    const key = cfg.keyStrategy.kind === 'id' ? message.id : cfg.keyStrategy.kind === 'fixed' ? cfg.keyStrategy.key : null;
-    return { key, value: encodeMessage(message) };
-  });
+  const createdAt = new Date().toISOString();
+  const out: OutgoingMessage[] = new Array(size);
+  for (let i = 0; i < size; i++) {
+    const id = `${cfg.idPrefix}-${first + i}`;
+    const key = cfg.keyStrategy.kind === 'id' ? id : cfg.keyStrategy.kind === 'fixed' ? cfg.keyStrategy.key : null;
+    out[i] = { key, value: encodeNewMessage(id, cfg.payloadSize, createdAt) };
+  }
+  return out;
 }
 
 main().then(

@@ -1,3 +1,4 @@
+import { isIP } from 'net';
 import * as fs from 'fs';
 
 /** Every problem found in the environment, reported together so one fix round is enough. */
@@ -121,16 +122,29 @@ export interface CommonConfig {
   readonly logLevel: LogLevel;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free port (tests). */
   readonly httpPort: number;
+  /** Address that port binds to; undefined binds every interface (pods). 127.0.0.1 on a shared host network. */
+  readonly httpHost?: string;
   /** Deadline for a graceful stop after SIGTERM/SIGINT. */
   readonly shutdownTimeoutMs: number;
 }
 
 const BROKER = /^[A-Za-z0-9.-]+:(\d{1,5})$/;
+const CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 export const TOPIC_EXPECTED = 'a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)';
 
 export function readTopic(r: EnvReader, name: string, fallback: string): string {
   return r.string(name, fallback, TOPIC, TOPIC_EXPECTED);
+}
+
+/** HTTP_HOST: an IP address or a host name, when set. */
+function readHttpHost(r: EnvReader): string | undefined {
+  const host = r.optionalString('HTTP_HOST');
+  if (host !== undefined && isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(host)) {
+    r.problem(`HTTP_HOST="${host}" is invalid: expected an IP address such as 127.0.0.1, or a host name`);
+  }
+  return host;
 }
 
 /** Reads the variables shared by the producer and the consumer. */
@@ -148,7 +162,13 @@ export function readCommonConfig(r: EnvReader, service: string): CommonConfig {
   }
 
   const ca = r.file('KAFKA_TLS_CA_FILE');
-  const tlsDefault = r.optionalString('KAFKA_TLS_CA_FILE') !== undefined;
+  const caPath = r.optionalString('KAFKA_TLS_CA_FILE');
+  if (ca !== undefined) {
+    // Caught here, the mistake names the variable; kafkajs would only fail the TLS handshake later.
+    if (PRIVATE_KEY.test(ca)) r.problem(`KAFKA_TLS_CA_FILE="${caPath}" contains a private key: mount only the CA certificate (ca.crt), never its key`);
+    else if (!CERTIFICATE.test(ca)) r.problem(`KAFKA_TLS_CA_FILE="${caPath}" is invalid: expected a PEM certificate (-----BEGIN CERTIFICATE-----), e.g. ca.crt of the cluster CA Secret`);
+  }
+  const tlsDefault = caPath !== undefined;
   const tlsOn = r.bool('KAFKA_TLS', tlsDefault);
   if (!tlsOn && tlsDefault) r.problem('KAFKA_TLS=false contradicts KAFKA_TLS_CA_FILE: unset one of them');
 
@@ -157,6 +177,13 @@ export function readCommonConfig(r: EnvReader, service: string): CommonConfig {
   const passwordFromFile = r.file('KAFKA_SASL_PASSWORD_FILE')?.trim();
   if (passwordFromEnv !== undefined && r.optionalString('KAFKA_SASL_PASSWORD_FILE') !== undefined) {
     r.problem('KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set: expected at most one of them');
+  }
+  if (passwordFromFile === '') {
+    r.problem(`KAFKA_SASL_PASSWORD_FILE="${r.optionalString('KAFKA_SASL_PASSWORD_FILE')}" is empty: expected the SCRAM password of KAFKA_SASL_USERNAME (the password key of the user's Secret)`);
+  }
+  if (username !== undefined && !tlsOn) {
+    // Every SCRAM listener of the platform is SASL_SSL; without TLS the handshake fails with a bare disconnect.
+    r.problem('KAFKA_SASL_USERNAME is set but TLS is off: SCRAM listeners need TLS; set KAFKA_TLS_CA_FILE (or KAFKA_TLS=true to trust the system CAs)');
   }
   const password = passwordFromFile ?? passwordFromEnv;
   if (username !== undefined && password === undefined && r.optionalString('KAFKA_SASL_PASSWORD_FILE') === undefined) {
@@ -175,6 +202,7 @@ export function readCommonConfig(r: EnvReader, service: string): CommonConfig {
     },
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     httpPort: r.int('HTTP_PORT', 8080, 0, 65535),
+    httpHost: readHttpHost(r),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 20000, 1000, 600000),
   };
 }

@@ -4,3 +4,4 @@ export * from './kafka';
 export * from './lifecycle';
 export * from './message';
 export * from './observability';
+export * from './producer-pipeline';

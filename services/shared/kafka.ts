@@ -2,9 +2,10 @@
  * The only file that talks to the Kafka client library (kafkajs). The services use the
  * small interfaces below, so swapping the library touches this file alone.
  */
-import { CompressionTypes, Consumer, Kafka, KafkaConfig, LogEntry, Partitioners, Producer, logLevel } from 'kafkajs';
+import { Admin, CompressionTypes, Consumer, EachBatchPayload, Kafka, KafkaConfig, LogEntry, Message, PartitionMetadata, Partitioners, Producer, logLevel } from 'kafkajs';
 import { KafkaConnectionConfig } from './config';
 import { Logger } from './observability';
+import { partitionForKey } from './partitioner';
 
 export interface OutgoingMessage {
   readonly key?: string | Buffer | null;
@@ -27,9 +28,12 @@ export interface IncomingMessage {
 export interface BatchControl {
   /** False once a stop was requested or the partition was revoked: return after the current message. */
   shouldContinue(): boolean;
-  /** Marks a message done; only done messages are ever committed. */
-  markProcessed(offset: string): void;
-  /** Commits the offsets of the messages marked done so far. */
+  /**
+   * Marks a message done; only done messages are ever committed, in the background. True when
+   * `CommitPolicy.everyMessages` done messages are not committed yet: then await `commit()`.
+   */
+  markProcessed(offset: string): boolean;
+  /** Commits the offsets of the messages marked done so far (of every partition) and waits for it. */
   commit(): Promise<void>;
   heartbeat(): Promise<void>;
 }
@@ -40,8 +44,58 @@ export interface MessageProducer {
   connect(): Promise<void>;
   /** Resolves when every message is acknowledged by all in-sync replicas (acks=all). */
   send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  /**
+   * The partition each message goes to: the murmur2 hash of its key, as Kafka's Java client
+   * does, or round robin for messages without a key.
+   */
+  partitionsOf(topic: string, messages: readonly OutgoingMessage[]): Promise<number[]>;
+  /**
+   * Sends messages of one partition in one request and resolves when all in-sync replicas have
+   * them. A caller that waits for this before sending that partition's next messages keeps
+   * their order, through retries too.
+   */
+  sendToPartition(topic: string, partition: number, messages: readonly OutgoingMessage[]): Promise<void>;
   disconnect(): Promise<void>;
   isConnected(): boolean;
+}
+
+/** Record batch codecs kafkajs carries itself (snappy, lz4 and zstd need native add-ons). */
+export const COMPRESSION_CODECS = ['gzip', 'none'] as const;
+export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
+
+export interface ProducerOptions {
+  /** Codec of every record batch; the topics store what producers send. */
+  readonly compression: CompressionCodec;
+  /** Idempotent producer sessions; partition p always goes through session p mod sessions. */
+  readonly sessions: number;
+}
+
+/**
+ * When done messages are committed. A commit is a round trip to the group coordinator, which
+ * writes it to all replicas of __consumer_offsets: awaited once per fetched batch it was the
+ * largest part of the end-to-end latency, and awaited every 500 messages it halved throughput
+ * (bench/). Committing later only widens what a crash redelivers.
+ */
+export interface CommitPolicy {
+  /**
+   * At most this many done messages stay uncommitted: a background commit starts at half of it,
+   * processing waits at all of it. A crash redelivers no more.
+   */
+  readonly everyMessages: number;
+  /** Commit what is done once this long has passed since the last commit, also when no message arrives. */
+  readonly intervalMs: number;
+}
+
+/** Fetch sizes of a consumer (the Java client's fetch.* settings). */
+export interface FetchOptions {
+  /** The broker answers once this many bytes are available... */
+  readonly minBytes: number;
+  /** ...or once this long has passed. */
+  readonly maxWaitMs: number;
+  /** Most bytes per fetch response. */
+  readonly maxBytes: number;
+  /** Most bytes per partition in one fetch response. */
+  readonly maxBytesPerPartition: number;
 }
 
 export interface ConsumerOptions {
@@ -53,6 +107,13 @@ export interface ConsumerOptions {
   readonly sessionTimeoutMs: number;
   /** Called when the client gives up (non-retriable error); the service should exit. */
   readonly onFatal: (error: Error) => void;
+  readonly fetch: FetchOptions;
+  readonly commit: CommitPolicy;
+  /**
+   * Partitions whose batches are handled at the same time. Each partition still has one batch
+   * in hand at a time, so its order holds.
+   */
+  readonly partitionsConsumedConcurrently: number;
 }
 
 export interface MessageConsumer {
@@ -102,30 +163,84 @@ export class KafkaClient {
     this.kafka = new Kafka(kafkaConfig(cfg, logger));
   }
 
-  /** An idempotent producer: retries never duplicate or reorder messages within a partition. */
-  producer(): MessageProducer {
-    const producer: Producer = this.kafka.producer({
-      idempotent: true,
-      // One request in flight per broker keeps sequence numbers simple for kafkajs' idempotence.
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
+  /**
+   * An idempotent producer: retries never duplicate or reorder messages within a partition, and
+   * `send` resolves only when every message is acknowledged by all in-sync replicas.
+   *
+   * Each partition's messages go out in a call of their own. kafkajs 2.2.4 retries a call that
+   * spans several leaders by re-sending only to brokers that have not answered yet: when a killed
+   * leader's partitions move to a broker that already answered for its own, their messages are
+   * never re-sent and the call still resolves, so acknowledged messages are lost (kafkajs PR
+   * #1798, unreleased). With one partition per call, every retry re-sends exactly what failed.
+   */
+  producer(options: ProducerOptions = { compression: 'gzip', sessions: 1 }): MessageProducer {
+    // kafkajs' idempotent producer sends one request per broker at a time. Several sessions (each a
+    // kafkajs producer with its own producer id and connections) let partitions led by the same
+    // broker have a request in flight each; a partition always uses the same session, which
+    // keeps its sequence numbers and order.
+    const sessions: Producer[] = Array.from({ length: Math.max(1, options.sessions) }, () =>
+      this.kafka.producer({
+        idempotent: true,
+        // One request in flight per broker keeps sequence numbers simple for kafkajs' idempotence.
+        maxInFlightRequests: 1,
+        // A SIGKILLed broker is fenced after the controller's session timeout (9 s by default) before
+        // its partitions get a new leader: retry for longer than that (about 40 s), never waiting more
+        // than half a second between tries, so sends resume within 0.5 s of the new leader (bench/).
+        // SEND_TIMEOUT_MS bounds it all.
+        retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 80 },
+        // Every message arrives with its partition (partitionsOf). kafkajs' default partitioner
+        // would filter the partition list for each message before looking at it.
+        createPartitioner: () => ({ message }) => {
+          if (message.partition === undefined || message.partition === null) throw new Error('a message without its partition reached the client');
+          return message.partition;
+        },
+      }),
+    );
+    const partitioner = Partitioners.DefaultPartitioner();
+    const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    const topics = new TopicPartitions(this.kafka.admin());
+    const connected = new Set<Producer>();
+    for (const p of sessions) {
+      p.on(p.events.CONNECT, () => connected.add(p));
+      p.on(p.events.DISCONNECT, () => connected.delete(p));
+    }
+    const toMessage = (m: OutgoingMessage, partition?: number): Message => ({
+      key: m.key ?? null,
+      value: m.value,
+      headers: m.headers ? { ...m.headers } : undefined,
+      partition,
     });
-    let connected = false;
-    producer.on(producer.events.CONNECT, () => (connected = true));
-    producer.on(producer.events.DISCONNECT, () => (connected = false));
+    const partitionsOf = async (topic: string, messages: readonly OutgoingMessage[]) => {
+      const partitionMetadata = await topics.get(topic);
+      const count = partitionMetadata.length;
+      // Keyed: the same murmur2 partition as kafkajs and the Java client, computed faster; no key: kafkajs' round robin.
+      return messages.map((m) => (m.key !== null && m.key !== undefined ? partitionForKey(m.key, count) : partitioner({ topic, partitionMetadata, message: toMessage(m) })));
+    };
+    // Exactly one partition per kafkajs send call: see the comment above.
+    const sendToPartition = async (topic: string, partition: number, messages: readonly OutgoingMessage[]) => {
+      await sessions[partition % sessions.length].send({ topic, acks: -1, compression, messages: messages.map((m) => toMessage(m, partition)) });
+    };
     return {
-      connect: () => producer.connect(),
-      send: async (topic, messages) => {
-        await producer.send({
-          topic,
-          acks: -1,
-          // gzip is the codec kafkajs carries itself; the topics keep what producers send.
-          compression: CompressionTypes.GZIP,
-          messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers ? { ...m.headers } : undefined })),
-        });
+      connect: async () => {
+        await Promise.all(sessions.map((p) => p.connect()));
       },
-      disconnect: () => producer.disconnect(),
-      isConnected: () => connected,
+      partitionsOf,
+      sendToPartition,
+      send: async (topic, messages) => {
+        const partitions = await partitionsOf(topic, messages);
+        const perPartition = new Map<number, OutgoingMessage[]>();
+        messages.forEach((m, i) => {
+          const list = perPartition.get(partitions[i]) ?? [];
+          list.push(m);
+          perPartition.set(partitions[i], list);
+        });
+        await Promise.all([...perPartition.entries()].map(([partition, list]) => sendToPartition(topic, partition, list)));
+      },
+      disconnect: async () => {
+        await topics.close();
+        await Promise.all(sessions.map((p) => p.disconnect()));
+      },
+      isConnected: () => connected.size === sessions.length,
     };
   }
 
@@ -139,8 +254,11 @@ export class KafkaClient {
       allowAutoTopicCreation: false,
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
-      // A stop waits for the fetch long-poll in flight: 1 s keeps shutdown quick.
-      maxWaitTimeInMs: 1000,
+      // A stop waits for the fetch long-poll in flight: keep maxWaitMs short.
+      maxWaitTimeInMs: options.fetch.maxWaitMs,
+      minBytes: options.fetch.minBytes,
+      maxBytes: options.fetch.maxBytes,
+      maxBytesPerPartition: options.fetch.maxBytesPerPartition,
     });
     let joined = false;
     let stopped = false;
@@ -158,6 +276,66 @@ export class KafkaClient {
       if (!e.payload.restart && !stopped) options.onFatal(error);
     });
 
+    // Done-but-uncommitted offsets live in kafkajs (resolveOffset); these decide when to commit them.
+    // Commits run in the background, one at a time; processing waits only when COMMIT_EVERY done
+    // messages are not committed yet, which bounds what a crash redelivers.
+    const startAfter = Math.max(1, Math.floor(options.commit.everyMessages / 2));
+    // Done and told to kafkajs since the last commit snapshot; done but not told yet (see resolveDone).
+    let doneSinceSnapshot = 0;
+    let unresolved = 0;
+    let inFlightCount = 0;
+    let queuedCommits = 0;
+    let lastCommitAt = Date.now();
+    let activeBatches = 0;
+    let committer: Pick<EachBatchPayload, 'commitOffsetsIfNecessary' | 'uncommittedOffsets'> | undefined;
+    // In order, so an older snapshot never lands after a newer one.
+    let commits: Promise<void> = Promise.resolve();
+    const notCommitted = () => doneSinceSnapshot + unresolved + inFlightCount;
+    /** Commits everything done by the time the commit starts; resolves when Kafka has it. */
+    const commit = (): Promise<void> => {
+      queuedCommits++;
+      // A failed commit fails its caller only; the next one starts afresh.
+      commits = commits
+        .catch(() => undefined)
+        .then(async () => {
+          try {
+            if (!committer) return;
+            const count = doneSinceSnapshot;
+            const pending = committer.uncommittedOffsets();
+            doneSinceSnapshot -= count;
+            inFlightCount = count;
+            lastCommitAt = Date.now();
+            try {
+              if (pending.topics.length > 0) await committer.commitOffsetsIfNecessary(pending);
+            } catch (err) {
+              doneSinceSnapshot += count;
+              throw err;
+            } finally {
+              inFlightCount = 0;
+            }
+          } finally {
+            queuedCommits--;
+          }
+        });
+      return commits;
+    };
+    const commitInBackground = () => {
+      commit().catch((err: Error) => this.logger.warn({ event: 'commit_failed', err }, `commit failed, done messages may be redelivered: ${err.message}`));
+    };
+    const commitDue = () => {
+      const done = doneSinceSnapshot + unresolved;
+      return queuedCommits === 0 && (done >= startAfter || (done > 0 && Date.now() - lastCommitAt >= options.commit.intervalMs));
+    };
+    // An idle consumer still commits its last messages, so its lag reaches 0.
+    const idleCommits = setInterval(
+      () => {
+        if (activeBatches === 0 && !stopped && commitDue()) commitInBackground();
+      },
+      Math.max(50, Math.floor(options.commit.intervalMs / 2)),
+    );
+    idleCommits.unref();
+    let batchesDone: () => void = () => undefined;
+
     return {
       start: async (handler) => {
         await consumer.connect();
@@ -165,33 +343,103 @@ export class KafkaClient {
         await consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
           eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets }) => {
-            const messages: IncomingMessage[] = batch.messages.map((m) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key ?? null,
-              value: m.value ?? null,
-              headers: (m.headers ?? {}) as Record<string, Buffer | string | undefined>,
-              timestamp: m.timestamp,
-            }));
-            await handler(messages, {
-              shouldContinue: () => isRunning() && !isStale(),
-              markProcessed: (offset) => resolveOffset(offset),
-              commit: async () => {
-                const pending = uncommittedOffsets();
-                if (pending.topics.length > 0) await commitOffsetsIfNecessary(pending);
-              },
-              heartbeat,
-            });
+            committer = { commitOffsetsIfNecessary, uncommittedOffsets };
+            activeBatches++;
+            const shouldContinue = () => !stopped && isRunning() && !isStale();
+            try {
+              const messages: IncomingMessage[] = batch.messages.map((m) => ({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key ?? null,
+                value: m.value ?? null,
+                headers: (m.headers ?? {}) as Record<string, Buffer | string | undefined>,
+                timestamp: m.timestamp,
+              }));
+              // Messages are done in order, so telling kafkajs the last done one is enough, and is
+              // due only before a commit (kafkajs does 64-bit offset arithmetic on each call).
+              let lastDone: string | undefined;
+              let batchUnresolved = 0;
+              const resolveDone = () => {
+                if (lastDone !== undefined) resolveOffset(lastDone);
+                lastDone = undefined;
+                // Counted as committable only together with what kafkajs will commit.
+                doneSinceSnapshot += batchUnresolved;
+                unresolved -= batchUnresolved;
+                batchUnresolved = 0;
+              };
+              try {
+                await handler(messages, {
+                  shouldContinue,
+                  markProcessed: (offset) => {
+                    lastDone = offset;
+                    batchUnresolved++;
+                    unresolved++;
+                    if (commitDue()) {
+                      resolveDone();
+                      commitInBackground();
+                    }
+                    return notCommitted() >= options.commit.everyMessages;
+                  },
+                  commit: () => {
+                    resolveDone();
+                    return commit();
+                  },
+                  heartbeat,
+                });
+              } finally {
+                resolveDone();
+              }
+              // Before giving the partition up, everything done is committed; otherwise commit when due.
+              if (!shouldContinue() && notCommitted() > 0) await commit();
+              else if (commitDue()) commitInBackground();
+            } finally {
+              if (--activeBatches === 0) batchesDone();
+            }
           },
         });
       },
       stop: async () => {
         stopped = true;
+        clearInterval(idleCommits);
+        // The running batch sees shouldContinue() false, commits and returns; then commit what an idle stretch left.
+        if (activeBatches > 0) await new Promise<void>((resolve) => (batchesDone = resolve));
+        if (notCommitted() > 0 || queuedCommits > 0) await commit().catch((err: Error) => this.logger.warn({ event: 'commit_failed', err }, `final commit failed: ${err.message}`));
         await consumer.disconnect();
       },
       isReady: () => joined && !stopped,
     };
+  }
+}
+
+/** Partition metadata per topic for the producer's own partitioning, refreshed at most every 30 s. */
+class TopicPartitions {
+  private readonly cache = new Map<string, { readonly partitions: PartitionMetadata[]; readonly at: number }>();
+  private connected?: Promise<void>;
+
+  constructor(private readonly admin: Admin) {}
+
+  async get(topic: string): Promise<PartitionMetadata[]> {
+    const cached = this.cache.get(topic);
+    if (cached && Date.now() - cached.at < 30_000) return cached.partitions;
+    try {
+      this.connected ??= this.admin.connect();
+      await this.connected;
+      const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = meta.topics[0].partitions;
+      this.cache.set(topic, { partitions, at: Date.now() });
+      return partitions;
+    } catch (err) {
+      this.connected = undefined;
+      // During a failover the partition count is still known: keep producing with it.
+      if (cached) return cached.partitions;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.admin.disconnect();
   }
 }

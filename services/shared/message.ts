@@ -19,30 +19,68 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 export type Validation = { readonly ok: true; readonly message: PostMessage } | { readonly ok: false; readonly error: string };
 
-/** Parses and validates a raw message value; the error says what is wrong. */
+/** The fix every rejection points to: what a producer must send instead. */
+export const MESSAGE_FORMAT = 'expected a UTF-8 JSON object {"id", "createdAt", "payload"} (docs/services.md, "Message schema")';
+
+// ignoreBOM keeps a leading byte order mark in the text, so it is refused as it is for strings.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** What a JSON value is, for error messages: never the value itself, which may be large or sensitive. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** The tail of a schema problem: `, got a number`, or `, but it is missing`. */
+function got(value: unknown): string {
+  return value === undefined ? ', but it is missing' : `, got ${kindOf(value)}`;
+}
+
+/**
+ * V8's JSON errors quote the start of the input; a dead-letter header and a log line must
+ * not carry message content, so the quote becomes the offending character's code point.
+ */
+function jsonErrorWithoutContent(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const token = /^Unexpected token '([\s\S])', [\s\S]*is not valid JSON$/u.exec(message);
+  if (token) return `unexpected character U+${token[1].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
+}
+
+/** Parses and validates a raw message value; the error names what is wrong and the expected form. */
 export function parseMessage(value: Buffer | string | null | undefined): Validation {
-  if (value === null || value === undefined || value.length === 0) return { ok: false, error: 'empty value: expected a JSON object' };
+  if (value === null || value === undefined || value.length === 0) return { ok: false, error: `empty value: ${MESSAGE_FORMAT}` };
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : strictUtf8.decode(value);
+  } catch {
+    // A lenient decode would turn the bad bytes into U+FFFD and accept a corrupted payload.
+    return { ok: false, error: `not UTF-8 (${value.length} bytes with an invalid byte sequence): ${MESSAGE_FORMAT}` };
+  }
+  if (text.startsWith('\ufeff')) return { ok: false, error: `starts with a byte order mark (U+FEFF): ${MESSAGE_FORMAT}, without a BOM` };
   let data: unknown;
   try {
-    data = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+    data = JSON.parse(text);
   } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+    return { ok: false, error: `not JSON (${jsonErrorWithoutContent(err)}): ${MESSAGE_FORMAT}` };
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, error: `expected a JSON object, got ${Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data}` };
+    return { ok: false, error: `got ${kindOf(data)} instead of a JSON object: ${MESSAGE_FORMAT}` };
   }
   const o = data as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof o.id !== 'string' || o.id.length === 0 || o.id.length > MAX_ID_LENGTH) {
-    problems.push(`id must be a string of 1-${MAX_ID_LENGTH} characters`);
+    problems.push(`id must be a string of 1-${MAX_ID_LENGTH} characters${typeof o.id === 'string' ? `, got ${o.id.length} characters` : got(o.id)}`);
   }
   if (typeof o.createdAt !== 'string' || !ISO_UTC.test(o.createdAt) || Number.isNaN(Date.parse(o.createdAt))) {
-    problems.push('createdAt must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z');
+    const bad = typeof o.createdAt === 'string' ? `, got ${JSON.stringify(o.createdAt.slice(0, 40))}` : got(o.createdAt);
+    problems.push(`createdAt must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z${bad}`);
   }
   if (typeof o.payload !== 'string') {
-    problems.push('payload must be a string');
+    problems.push(`payload must be a string${got(o.payload)}`);
   } else if (Buffer.byteLength(o.payload) > MAX_PAYLOAD_BYTES) {
-    problems.push(`payload must be at most ${MAX_PAYLOAD_BYTES} bytes`);
+    problems.push(`payload must be at most ${MAX_PAYLOAD_BYTES} bytes, got ${Buffer.byteLength(o.payload)}`);
   }
   if (problems.length > 0) return { ok: false, error: `schema: ${problems.join('; ')}` };
   return { ok: true, message: { id: o.id as string, createdAt: o.createdAt as string, payload: o.payload as string } };
@@ -69,4 +107,19 @@ export function createMessage(id: string, payloadSize: number, now: Date = new D
 
 export function encodeMessage(message: PostMessage): string {
   return JSON.stringify(message);
+}
+
+/** Text JSON carries inside a string as it is: no quote, backslash, control or non-ASCII character. */
+const NO_ESCAPES = /^[^"\\\u0000-\u001f\u007f-\uffff]*$/;
+
+/**
+ * `encodeMessage(createMessage(id, payloadSize, ...))` in one step, given createdAt as an ISO
+ * string. The payload repeats the id, so an id without characters to escape (the producer's
+ * always are) makes the whole message a string template, several times cheaper than building
+ * an object and calling JSON.stringify (bench/: 8 % of the producer's CPU time before).
+ */
+export function encodeNewMessage(id: string, payloadSize: number, createdAt: string): string {
+  const payload = payloadFor(id, payloadSize);
+  if (NO_ESCAPES.test(id) && NO_ESCAPES.test(createdAt)) return `{"id":"${id}","createdAt":"${createdAt}","payload":"${payload}"}`;
+  return JSON.stringify({ id, createdAt, payload });
 }

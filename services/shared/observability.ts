@@ -59,6 +59,8 @@ export function createMetrics(service: string): Metrics {
 export interface HttpServer {
   /** The port actually bound (differs from the configured one when that was 0). */
   readonly port: number;
+  /** The address bound: `::` or `0.0.0.0` for every interface, else HTTP_HOST's. */
+  readonly address: string;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,14 @@ export interface HttpServer {
  * /healthz: the process is alive. /readyz: connected to Kafka (503 otherwise, so the
  * pod leaves Service endpoints and a rollout waits). /metrics: Prometheus text format.
  */
-export async function startHttpServer(port: number, ready: () => boolean, metrics: Metrics, logger: Logger): Promise<HttpServer> {
+export async function startHttpServer(
+  port: number,
+  ready: () => boolean,
+  metrics: Metrics,
+  logger: Logger,
+  // HTTP_HOST as readCommonConfig validated it (every service reads its config first).
+  host: string | undefined = process.env.HTTP_HOST || undefined,
+): Promise<HttpServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, body: string, type = 'application/json') => {
@@ -93,12 +102,13 @@ export async function startHttpServer(port: number, ready: () => boolean, metric
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const bound = (server.address() as AddressInfo).port;
-  logger.info({ event: 'http_listening', port: bound }, `http server on :${bound} (/healthz, /readyz, /metrics)`);
+  const { port: bound, address } = server.address() as AddressInfo;
+  logger.info({ event: 'http_listening', port: bound, address }, `http server on ${address}:${bound} (/healthz, /readyz, /metrics)`);
   return {
     port: bound,
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

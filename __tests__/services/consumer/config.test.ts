@@ -11,9 +11,37 @@ describe('consumer configuration', () => {
       groupId: 'posts-consumer',
       fromBeginning: true,
       dedupCacheSize: 100000,
-      commitEvery: 500,
+      commitEvery: 5000,
       sessionTimeoutMs: 30000,
     });
+  });
+
+  test('tuning defaults, as bench/ measured them (docs/services.md, "Tuning")', () => {
+    expect(loadConsumerConfig(base)).toMatchObject({
+      commitIntervalMs: 1000,
+      fetch: { minBytes: 1, maxWaitMs: 500, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
+      partitionsConsumedConcurrently: 1,
+    });
+  });
+
+  test('tuning settings are read, and a partition limit above the fetch limit is refused', () => {
+    const env = { ...base, COMMIT_INTERVAL_MS: '250', KAFKA_FETCH_MIN_BYTES: '1024', KAFKA_FETCH_MAX_WAIT_MS: '100', KAFKA_FETCH_MAX_BYTES: '2097152', KAFKA_FETCH_MAX_PARTITION_BYTES: '524288', PARTITIONS_CONSUMED_CONCURRENTLY: '3' };
+    expect(loadConsumerConfig(env)).toMatchObject({
+      commitIntervalMs: 250,
+      fetch: { minBytes: 1024, maxWaitMs: 100, maxBytes: 2097152, maxBytesPerPartition: 524288 },
+      partitionsConsumedConcurrently: 3,
+    });
+    let error: ConfigError | undefined;
+    try {
+      loadConsumerConfig({ ...base, KAFKA_FETCH_MAX_BYTES: '1048576', KAFKA_FETCH_MAX_PARTITION_BYTES: '4194304', KAFKA_FETCH_MAX_WAIT_MS: '60000', COMMIT_INTERVAL_MS: '0' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error!.problems).toEqual([
+      'COMMIT_INTERVAL_MS="0" is invalid: expected an integer from 10 to 60000',
+      'KAFKA_FETCH_MAX_WAIT_MS="60000" is invalid: expected an integer from 0 to 5000',
+      'KAFKA_FETCH_MAX_PARTITION_BYTES=4194304 is invalid: expected at most KAFKA_FETCH_MAX_BYTES (1048576), the limit of a whole fetch',
+    ]);
   });
 
   test('all problems at once, including a DLQ that would loop', () => {

@@ -70,6 +70,14 @@ describe('shared service configuration', () => {
     ]);
   });
 
+  test('HTTP_HOST narrows the probe and metrics port to one address; anything but an address or host name is refused', () => {
+    expect(common({ KAFKA_BROKERS: 'k:1', HTTP_HOST: '127.0.0.1' }).httpHost).toBe('127.0.0.1');
+    expect(common({ KAFKA_BROKERS: 'k:1' }).httpHost).toBeUndefined();
+    expect(problemsOf(() => common({ KAFKA_BROKERS: 'k:1', HTTP_HOST: 'http://127.0.0.1' }))).toEqual([
+      'HTTP_HOST="http://127.0.0.1" is invalid: expected an IP address such as 127.0.0.1, or a host name',
+    ]);
+  });
+
   test('a missing KAFKA_BROKERS says what to set', () => {
     expect(problemsOf(() => common({}))).toEqual(['KAFKA_BROKERS is not set: expected comma-separated host:port list, e.g. "kafka-1:9092,kafka-2:9092"']);
   });
@@ -78,7 +86,7 @@ describe('shared service configuration', () => {
     expect(problemsOf(() => common({ KAFKA_BROKERS: 'k:1', KAFKA_TLS: 'false', KAFKA_TLS_CA_FILE: caFile }))).toEqual([
       'KAFKA_TLS=false contradicts KAFKA_TLS_CA_FILE: unset one of them',
     ]);
-    expect(problemsOf(() => common({ KAFKA_BROKERS: 'k:1', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_SASL_PASSWORD_FILE: passwordFile }))).toEqual([
+    expect(problemsOf(() => common({ KAFKA_BROKERS: 'k:1', KAFKA_TLS: 'true', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_SASL_PASSWORD_FILE: passwordFile }))).toEqual([
       'KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set: expected at most one of them',
     ]);
     expect(problemsOf(() => common({ KAFKA_BROKERS: 'k:1', KAFKA_SASL_PASSWORD: 'p' }))).toEqual([

@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH, createMessage, digest, encodeMessage, parseMessage, payloadFor } from '../../../services/shared/message';
+import { MAX_ID_LENGTH, createMessage, digest, encodeMessage, encodeNewMessage, parseMessage, payloadFor } from '../../../services/shared/message';
 
 describe('message schema', () => {
   test('a produced message round-trips through JSON and validation', () => {
@@ -19,21 +19,40 @@ describe('message schema', () => {
     expect(r).toEqual({ ok: true, message: { id: 'x', createdAt: '2025-01-31T12:00:00Z', payload: '' } });
   });
 
+  const format = 'expected a UTF-8 JSON object {"id", "createdAt", "payload"} (docs/services.md, "Message schema")';
+  const ts = 'createdAt must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z';
   test.each([
-    [null, 'empty value: expected a JSON object'],
-    ['', 'empty value: expected a JSON object'],
-    ['{not json', expect.stringMatching(/^not JSON: /)],
-    ['[1,2]', 'expected a JSON object, got an array'],
-    ['null', 'expected a JSON object, got null'],
-    ['"text"', 'expected a JSON object, got string'],
-    [JSON.stringify({ createdAt: '2025-01-31T12:00:00Z', payload: 'p' }), 'schema: id must be a string of 1-200 characters'],
-    [JSON.stringify({ id: 'x'.repeat(MAX_ID_LENGTH + 1), createdAt: '2025-01-31T12:00:00Z', payload: 'p' }), 'schema: id must be a string of 1-200 characters'],
-    [JSON.stringify({ id: 'x', createdAt: '31/01/2025', payload: 'p' }), 'schema: createdAt must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z'],
-    [JSON.stringify({ id: 'x', createdAt: '2025-13-45T12:00:00Z', payload: 'p' }), 'schema: createdAt must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z'],
-    [JSON.stringify({ id: 'x', createdAt: '2025-01-31T12:00:00+02:00', payload: 'p' }), 'schema: createdAt must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z'],
-    [JSON.stringify({ id: 'x', createdAt: '2025-01-31T12:00:00Z', payload: 7 }), 'schema: payload must be a string'],
-    [JSON.stringify({ id: 7, createdAt: 0, payload: null }), 'schema: id must be a string of 1-200 characters; createdAt must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z; payload must be a string'],
+    [null, `empty value: ${format}`],
+    ['', `empty value: ${format}`],
+    ['{not json', `not JSON (Expected property name or '}' in JSON at position 1 (line 1 column 2)): ${format}`],
+    ['[1,2]', `got an array instead of a JSON object: ${format}`],
+    ['null', `got null instead of a JSON object: ${format}`],
+    ['"text"', `got a string instead of a JSON object: ${format}`],
+    [JSON.stringify({ createdAt: '2025-01-31T12:00:00Z', payload: 'p' }), 'schema: id must be a string of 1-200 characters, but it is missing'],
+    [JSON.stringify({ id: 'x'.repeat(MAX_ID_LENGTH + 1), createdAt: '2025-01-31T12:00:00Z', payload: 'p' }), 'schema: id must be a string of 1-200 characters, got 201 characters'],
+    [JSON.stringify({ id: 'x', createdAt: '31/01/2025', payload: 'p' }), `schema: ${ts}, got "31/01/2025"`],
+    [JSON.stringify({ id: 'x', createdAt: '2025-13-45T12:00:00Z', payload: 'p' }), `schema: ${ts}, got "2025-13-45T12:00:00Z"`],
+    [JSON.stringify({ id: 'x', createdAt: '2025-01-31T12:00:00+02:00', payload: 'p' }), `schema: ${ts}, got "2025-01-31T12:00:00+02:00"`],
+    [JSON.stringify({ id: 'x', createdAt: '2025-01-31T12:00:00Z', payload: 7 }), 'schema: payload must be a string, got a number'],
+    [JSON.stringify({ id: 7, createdAt: 0, payload: null }), `schema: id must be a string of 1-200 characters, got a number; ${ts}, got a number; payload must be a string, got null`],
   ])('rejects %j', (value, error) => {
     expect(parseMessage(value)).toEqual({ ok: false, error });
+  });
+});
+
+describe('encodeNewMessage', () => {
+  const at = new Date('2025-01-31T12:00:00.000Z');
+  test.each([
+    ['3f1c2a9e-8d3b-4c1e-9f7a-0b5e6d7c8a91-42', 921],
+    ['run.1:a_b-7', 0],
+    ['x', 5],
+    // Characters JSON must escape take the JSON.stringify path and still give the same text.
+    ['quote"back\\slash', 40],
+    ['tab\tnewline\n', 30],
+    ['ünïcödé-🔑', 30],
+  ])('gives exactly encodeMessage(createMessage(...)) for id %j', (id, size) => {
+    const encoded = encodeNewMessage(id, size, at.toISOString());
+    expect(encoded).toBe(encodeMessage(createMessage(id, size, at)));
+    expect(parseMessage(encoded)).toEqual({ ok: true, message: createMessage(id, size, at) });
   });
 });

@@ -6,6 +6,19 @@ import { createMetrics, startHttpServer } from '../../../services/shared/observa
 const silent = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
 
 describe('health, readiness and metrics endpoints', () => {
+  test('bind every interface by default (pods), or only the HTTP_HOST address (a shared host network)', async () => {
+    const everywhere = await startHttpServer(0, () => true, createMetrics('bind-all'), silent, undefined);
+    const loopback = await startHttpServer(0, () => true, createMetrics('bind-loopback'), silent, '127.0.0.1');
+    try {
+      expect(['::', '0.0.0.0']).toContain(everywhere.address);
+      expect(loopback.address).toBe('127.0.0.1');
+      expect((await fetch(`http://127.0.0.1:${loopback.port}/healthz`)).status).toBe(200);
+    } finally {
+      await everywhere.close();
+      await loopback.close();
+    }
+  });
+
   test('/healthz is always 200, /readyz follows Kafka connectivity, /metrics exposes the service counters', async () => {
     let ready = false;
     const metrics = createMetrics('test-service');

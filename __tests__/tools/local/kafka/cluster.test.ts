@@ -1,6 +1,6 @@
 import * as net from 'net';
-import { environments } from '../../config';
-import { clusterStatus, ensurePortFree, localNodes, startNode, stopNode, waitForHealthy } from '../../tools/local-cluster';
+import { environments } from '../../../../config';
+import { clusterStatus, ensurePortFree, localNodes, startNode, stopNode, waitForHealthy } from '../../../../tools/local/kafka';
 
 const { clientBasePort, nodes } = environments.local.localCluster;
 const ids = localNodes().map((n) => n.id);

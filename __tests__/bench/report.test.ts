@@ -1,0 +1,181 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { inflateSync } from 'zlib';
+import { GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from '../../bench/report/font';
+import { Canvas, PNG_SIGNATURE, crc32 } from '../../bench/report/png';
+import { writeReport } from '../../bench/report/write';
+import { BenchResults, judgeTargets } from '../../bench/results';
+import { median, percentiles } from '../../bench/stats';
+
+/** What `npm run bench` would produce, with made-up numbers: the reporting runs on it without Kafka. */
+function syntheticResults(): BenchResults {
+  const run = (mps: number) => ({ messages: 50_000, seconds: 50_000 / mps, messagesPerSecond: mps, mibPerSecond: (mps * 1024) / 1048576 });
+  const lat = (p50: number, p99: number, p999: number) => ({ samples: 10_000, p50, p99, p999 });
+  const base: Omit<BenchResults, 'targets'> = {
+    startedAt: '2025-01-31T12:00:00.000Z',
+    durationSeconds: 540,
+    machine: { cpus: 2, cpuModel: 'Test CPU', memoryGiB: 24, os: 'Linux 6.1', loadAverage: { start: 3.5, end: 4.25 }, node: 'v24.21.0', java: 'openjdk version "17.0.15"', kafka: '4.3.1', kafkajs: '2.2.4' },
+    settings: {
+      runs: 3,
+      throughputMessages: 50_000,
+      messageBytes: 1024,
+      partitions: 6,
+      replicationFactor: 3,
+      minInsyncReplicas: 2,
+      latencyRates: [1000, 5000],
+      latencySeconds: 10,
+      kafkaLatencyMessages: 2000,
+      failoverRate: 2000,
+      guarantees: 'acks=all, idempotent producer, gzip',
+    },
+    producer: {
+      kafkaTool: 'ProducerPerformance',
+      service: [run(9000), run(9500), run(9300)],
+      kafka: [run(10_000), run(9800), run(10_200)],
+      median: { serviceMessagesPerSecond: 9300, serviceMibPerSecond: 9.08, kafkaMessagesPerSecond: 10_000, kafkaMibPerSecond: 9.77, ratio: 0.93 },
+    },
+    consumer: {
+      kafkaTool: 'ConsumerPerformance',
+      service: [run(15_000), run(16_000), run(14_000)],
+      kafka: [run(20_000), run(21_000), run(19_000)],
+      median: { serviceMessagesPerSecond: 15_000, serviceMibPerSecond: 14.65, kafkaMessagesPerSecond: 20_000, kafkaMibPerSecond: 19.53, ratio: 0.75 },
+    },
+    latency: {
+      service: [
+        { rate: 1000, runs: [lat(8, 22, 40), lat(9, 24, 45), lat(7, 20, 38)], median: { p50: 8, p99: 22, p999: 40 } },
+        { rate: 5000, runs: [lat(12, 60, 150), lat(11, 55, 140), lat(13, 70, 160)], median: { p50: 12, p99: 60, p999: 150 } },
+      ],
+      kafka: { runs: [lat(3, 9, 30), lat(3, 10, 35), lat(4, 11, 33)], median: { p50: 3, p99: 10, p999: 33 } },
+    },
+    failover: {
+      runs: [
+        { killedNode: 1, partitions: [0, 3], resumeSeconds: 9.4, otherPartitionsResumeSeconds: 8.9 },
+        { killedNode: 2, partitions: [0, 4], resumeSeconds: 11.2, otherPartitionsResumeSeconds: 10.8 },
+        { killedNode: 3, partitions: [0, 5], resumeSeconds: 9.9, otherPartitionsResumeSeconds: 9.5 },
+      ],
+      medianSeconds: 9.9,
+    },
+    synth: { projectSeconds: [12, 13, 12.5], bareSeconds: [8, 8.5, 9], medianProjectSeconds: 12.5, medianBareSeconds: 8.5, ratio: 12.5 / 8.5 },
+    npmTest: { source: '.cache/jest-results.json', wallSeconds: 1260, tests: 612, failed: 0, finishedAt: '2025-01-31T11:00:00.000Z' },
+  };
+  return { ...base, targets: judgeTargets(base) };
+}
+
+interface DecodedPng {
+  readonly width: number;
+  readonly height: number;
+  /** RGB rows without their filter byte. */
+  readonly rows: Buffer[];
+  readonly chunkTypes: string[];
+}
+
+/** A strict reader for what Canvas writes: every chunk's CRC checked, 8-bit RGB, filter 0 rows. */
+function decodePng(png: Buffer): DecodedPng {
+  expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+  let offset = 8;
+  const chunkTypes: string[] = [];
+  const idat: Buffer[] = [];
+  let width = 0;
+  let height = 0;
+  while (offset < png.length) {
+    const length = png.readUInt32BE(offset);
+    const type = png.toString('ascii', offset + 4, offset + 8);
+    const data = png.subarray(offset + 8, offset + 8 + length);
+    expect({ type, crc: png.readUInt32BE(offset + 8 + length) }).toEqual({ type, crc: crc32(png.subarray(offset + 4, offset + 8 + length)) });
+    chunkTypes.push(type);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      expect([...data.subarray(8)]).toEqual([8, 2, 0, 0, 0]);
+    }
+    if (type === 'IDAT') idat.push(data);
+    offset += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * 3 + 1;
+  expect(raw.length).toBe(stride * height);
+  const rows = Array.from({ length: height }, (_, y) => {
+    expect(raw[y * stride]).toBe(0);
+    return raw.subarray(y * stride + 1, (y + 1) * stride);
+  });
+  return { width, height, rows, chunkTypes };
+}
+
+describe('bench reporting', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-report-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('targets are judged on the medians, each met or not', () => {
+    const r = syntheticResults();
+    expect(r.targets.map((t) => [t.name, t.actual, t.met])).toEqual([
+      ['producer vs ProducerPerformance', '0.93x', true],
+      ['consumer vs ConsumerPerformance', '0.75x', false],
+      ['p99 end-to-end at 1,000 msg/s', '22 ms', true],
+      ['resume after leader SIGKILL', '9.9 s', true],
+      ['cdktf synth vs bare app', '1.47x', true],
+    ]);
+  });
+
+  test('writes the JSON, a markdown table quoting every ratio, percentile and the machine, and a PNG it links', () => {
+    const results = syntheticResults();
+    const written = writeReport(results, dir);
+    expect(JSON.parse(fs.readFileSync(written.json, 'utf8'))).toEqual(results);
+
+    const md = fs.readFileSync(written.markdown, 'utf8');
+    expect(md).toContain('![throughput ratios and latency percentiles](latest.png)');
+    expect(md).toContain('2 x Test CPU, 24 GiB, Linux 6.1; load average 3.5 at the start, 4.3 at the end');
+    expect(md).toContain('| producer service | 9,300 | 9.08 | **0.93x** | 9,000 / 9,500 / 9,300 |');
+    expect(md).toContain('| ConsumerPerformance | 20,000 | 19.53 | 1.00x | 20,000 / 21,000 / 19,000 |');
+    expect(md).toContain('Per partition, with one service instance serving all 6: producer 1.51 MiB/s, consumer 2.44 MiB/s');
+    expect(md).toContain('| producer -> consumer service | 1,000 msg/s | 8 | 22 | 40 | 22 / 24 / 20 |');
+    expect(md).toContain('| producer -> consumer service | 5,000 msg/s | 12 | 60 | 150 |');
+    expect(md).toContain('| EndToEndLatency | one at a time | 3 | 10 | 33 |');
+    expect(md).toContain('| consumer vs ConsumerPerformance | >= 0.80x | 0.75x | **no** |');
+    expect(md).toContain('| 2 | 2 | 0, 4 | 11.2 s | 10.8 s |');
+    expect(md).toContain('| **median** | | | **9.9 s** | 9.5 s |');
+    expect(md).toContain('| ratio | **1.47x** | |');
+    expect(md).toContain('21.0 min wall time for 612 tests (0 failed), read from the last recorded run');
+
+    const png = decodePng(fs.readFileSync(written.png));
+    expect({ width: png.width, height: png.height, chunks: png.chunkTypes }).toEqual({ width: 1000, height: 560, chunks: ['IHDR', 'IDAT', 'IEND'] });
+    const colours = new Map<string, number>();
+    for (const row of png.rows) for (let x = 0; x < row.length; x += 3) colours.set(`${row[x]},${row[x + 1]},${row[x + 2]}`, (colours.get(`${row[x]},${row[x + 1]},${row[x + 2]}`) ?? 0) + 1);
+    // Bars in the service colour, the three percentile shades, red target lines and dark text all drawn.
+    expect(colours.get('46,110,180')).toBeGreaterThan(5000);
+    expect(colours.get('120,170,220')).toBeGreaterThan(500);
+    expect(colours.get('20,50,110')).toBeGreaterThan(500);
+    expect(colours.get('200,40,40')).toBeGreaterThan(200);
+    expect(colours.get('30,30,30')).toBeGreaterThan(2000);
+  });
+
+  test('a partial run (one section) still renders, with the missing panels marked', () => {
+    const full = syntheticResults();
+    const base = { ...full, producer: undefined, consumer: undefined, latency: undefined, failover: undefined, npmTest: undefined };
+    const written = writeReport({ ...base, targets: judgeTargets(base) }, dir);
+    const md = fs.readFileSync(written.markdown, 'utf8');
+    expect(md).not.toContain('## Throughput');
+    expect(md).toContain('Not recorded on this machine');
+    expect(decodePng(fs.readFileSync(written.png)).width).toBe(1000);
+  });
+
+  test('text is drawn with the bitmap font: every glyph has its 5x7 shape and lower case draws as upper case', () => {
+    const c = new Canvas(40, 10);
+    c.text(1, 1, 'A', [0, 0, 0]);
+    const set = (x: number, y: number) => c.getPixel(x, y)[0] === 0;
+    const drawn = Array.from({ length: GLYPH_HEIGHT }, (_, y) => Array.from({ length: GLYPH_WIDTH }, (_, x) => set(1 + x, 1 + y)));
+    expect(drawn).toEqual(glyph('A'));
+    expect(glyph('a')).toEqual(glyph('A'));
+    expect(glyph('~')).toEqual(glyph('?'));
+    expect(Canvas.textWidth('ABC', 2)).toBe(34);
+  });
+
+  test('medians and percentiles follow the rules the table states', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    const values = Array.from({ length: 1000 }, (_, i) => 1000 - i);
+    // EndToEndLatency's rule: the element at floor(n * q) of the sorted values.
+    expect(percentiles(values)).toEqual({ p50: 501, p99: 991, p999: 1000 });
+  });
+});

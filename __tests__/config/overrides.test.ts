@@ -1,0 +1,50 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { environments, OVERRIDE_VARIABLES } from '../../config';
+import { applyOverrides } from '../../config/overrides';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'overrides-'));
+const kubeconfig = path.join(scratch, 'kubeconfig');
+fs.writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\n');
+
+describe('applyOverrides', () => {
+  it('leaves an environment as it is when no variable is set', () => {
+    expect(applyOverrides(environments.dev, {})).toEqual({ env: environments.dev, problems: [] });
+  });
+
+  it('points dev at another kubeconfig, a directory of charts and PostgreSQL state', () => {
+    const { env, problems } = applyOverrides(environments.dev, {
+      [OVERRIDE_VARIABLES.kubeconfig]: kubeconfig,
+      [OVERRIDE_VARIABLES.chartsDirectory]: scratch,
+      [OVERRIDE_VARIABLES.pgSchemaPrefix]: 'deploy_x1',
+    });
+    expect(problems).toEqual([]);
+    expect(env.kubernetes).toEqual({ configPath: kubeconfig });
+    expect(env.charts).toEqual({ type: 'directory', directory: scratch });
+    expect(env.backend).toEqual({ type: 'pg', schemaPrefix: 'deploy_x1' });
+    expect(env.kafka).toBe(environments.dev.kafka);
+  });
+
+  it('names the variable and the fix for each bad value, changing nothing', () => {
+    const { env, problems } = applyOverrides(environments.dev, {
+      [OVERRIDE_VARIABLES.kubeconfig]: path.join(scratch, 'missing'),
+      [OVERRIDE_VARIABLES.chartsDirectory]: kubeconfig,
+      [OVERRIDE_VARIABLES.pgSchemaPrefix]: 'Deploy-1',
+    });
+    expect(env).toBe(environments.dev);
+    expect(problems).toEqual([
+      expect.stringMatching(/^KAFKA_PLATFORM_KUBECONFIG=.*missing: no such file \(for the local Kubernetes run `npm run k8s:up` first\)$/),
+      expect.stringMatching(/^KAFKA_PLATFORM_CHARTS_DIR=.*: no such directory of chart archives$/),
+      expect.stringMatching(/^KAFKA_PLATFORM_PG_SCHEMA_PREFIX="Deploy-1": use lower-case letters/),
+    ]);
+  });
+
+  it('refuses Kubernetes settings for the local environment, which has no cluster', () => {
+    const { problems } = applyOverrides(environments.local, { [OVERRIDE_VARIABLES.kubeconfig]: kubeconfig, [OVERRIDE_VARIABLES.chartsDirectory]: scratch });
+    expect(problems).toEqual([
+      'KAFKA_PLATFORM_KUBECONFIG is set, but environment "local" has no Kubernetes cluster: unset it',
+      'KAFKA_PLATFORM_CHARTS_DIR is set, but environment "local" installs no charts: unset it',
+    ]);
+  });
+});

@@ -1,0 +1,359 @@
+import { createHash, randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import { OVERRIDE_VARIABLES } from '../../../config';
+import { POSTS_DLQ_TOPIC, POSTS_TOPIC } from '../../../config/topics';
+import { KafkaTools, runKafkaTool } from '../../../tools/kafka-tool';
+import { localBootstrapServers } from '../../../tools/local/kafka';
+import { KubeApi, KubeApiError, KubeObject, resourcePath } from '../../../tools/local/kubernetes';
+import { postgresUp } from '../../../tools/local-postgres';
+import { summarizePlan } from '../../../tools/plan-summary';
+import { paths, PROJECT_ROOT } from '../../../tools/paths';
+import {
+  chartBundleDir,
+  CommandRun,
+  DEPLOY_TEST_DIR,
+  deployTestKubernetes,
+  runCommand,
+  stepEnvironment,
+  synthVariant,
+  workflowStep,
+  ConfigChange,
+} from '../../support/deploy';
+import { SimulatedStrimziOperator } from '../../support/simulated-strimzi-operator';
+
+/**
+ * The `dev` environment deployed for real, through the project's npm scripts and workflow
+ * commands, to a local Kubernetes control plane (kube-apiserver 1.37 with its default admission
+ * plugins, kwok nodes in three zones), state in the local PostgreSQL, charts from a directory
+ * of archives. Only the Strimzi operators' reconcile is simulated (SimulatedStrimziOperator):
+ * it reports the local Kafka cluster as the Kafka resource's external listener, so the Kafka
+ * provider creates the topics there.
+ */
+
+const MINUTE = 60_000;
+const run = Date.now().toString(36);
+const chartsDir = path.join(DEPLOY_TEST_DIR, 'charts');
+/** The topics' deliberate removal from state, as docs/topics.md describes it. */
+const TOPIC_ADDRESSES = ['kafka_topic.posts', 'kafka_topic.posts_dlq'];
+
+/**
+ * kwok runs no containers, so no image is pulled: the workloads need well-formed digests, not
+ * pushed images (those are built, pushed and run by __tests__/tools/images). These name none.
+ */
+const unpulledDigest = (service: string) => `sha256:${createHash('sha256').update(`kafka-platform-${service}, not pulled under kwok`).digest('hex')}`;
+
+/** The values of the workflows' secrets and job outputs, by the variable they fill. */
+const secrets = {
+  TF_VAR_kafka_admin_password: randomBytes(24).toString('base64url'),
+  TF_VAR_alertmanager_webhook_url: 'http://127.0.0.1:9/alerts',
+  TF_VAR_grafana_admin_password: randomBytes(18).toString('base64url'),
+  TF_VAR_producer_image_digest: unpulledDigest('producer'),
+  TF_VAR_consumer_image_digest: unpulledDigest('consumer'),
+};
+/** How every command of this run reaches the local Kubernetes, the charts and the state. */
+let overrides: NodeJS.ProcessEnv;
+let api: KubeApi;
+let operator: SimulatedStrimziOperator;
+const timings: Record<string, number> = {};
+/** Set once the three stacks are deployed; the tests that inspect them fail at once without it. */
+let deployed = false;
+/** Set while the platform topics exist on the shared local cluster because of this run. */
+let topicsCreatedHere = false;
+
+function assertDeployed(): void {
+  if (!deployed) throw new Error('the deploy of the three stacks failed (see that test): nothing to inspect');
+}
+
+const namespaced = (ns: string, plural: string, name?: string, group = '', version = 'v1') => resourcePath(group, version, plural, name, ns);
+
+async function expectOk(r: CommandRun, label: string): Promise<CommandRun> {
+  timings[label] = r.seconds;
+  if (r.status !== 0) throw new Error(`${r.command} failed (exit ${r.status}) after ${r.seconds.toFixed(0)}s (log: ${r.logFile}):\n${r.output.slice(-6000)}`);
+  return r;
+}
+
+/** cdktf's output as one line of text: its per-stack line prefixes and the CLI's wrapping removed. */
+const plainText = (output: string) => output.replace(/^[a-z]+-stack {2}/gm, '').replace(/\s+/g, ' ');
+
+async function topicNames(): Promise<string[]> {
+  const out = await runKafkaTool(KafkaTools.topics, ['--bootstrap-server', localBootstrapServers(), '--list']);
+  return out.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** Each stack's plan summary (tools/plan-summary.ts) for an app synthesized with `change`. */
+async function plansFor(label: string, change: ConfigChange, variables: NodeJS.ProcessEnv = {}): Promise<Record<string, string>> {
+  const outdir = synthVariant('dev', overrides, change);
+  const summaries: Record<string, string> = {};
+  for (const stack of ['addons-stack', 'kafka-stack', 'workloads-stack']) {
+    const r = await runCommand(`tools/with-toolchain.sh npx cdktf diff ${stack} --skip-synth --skip-provider-lock --output ${outdir}`, { ...overrides, ...secrets, ...variables });
+    timings[`diff ${label} ${stack}`] = r.seconds;
+    summaries[stack] = summarizePlan(r.output, r.status === 0);
+  }
+  return summaries;
+}
+
+beforeAll(async () => {
+  // addons-stack installs the Strimzi CRDs with kubectl: the one the bootstrap builds and links.
+  if (!fs.existsSync(path.join(paths.bin, 'kubectl'))) {
+    throw new Error(`${path.join(paths.bin, 'kubectl')} is missing: run \`npm run bootstrap -- --with-kubernetes\` (npm test does)`);
+  }
+  fs.rmSync(path.join(DEPLOY_TEST_DIR, 'logs'), { recursive: true, force: true });
+  // A clean control plane for every run; the one `npm run k8s:up` starts is not touched.
+  await deployTestKubernetes.down({ purge: true, log: () => undefined });
+  const up = await deployTestKubernetes.up({ log: () => undefined });
+  timings['local Kubernetes ready'] = up.readyInMs / 1000;
+  api = deployTestKubernetes.api();
+
+  // The shared chart bundle, copied so the chart-bump test can add an archive beside it.
+  fs.rmSync(chartsDir, { recursive: true, force: true });
+  fs.mkdirSync(chartsDir, { recursive: true });
+  const bundle = chartBundleDir();
+  for (const f of fs.readdirSync(bundle).filter((f) => f.endsWith('.tgz'))) fs.copyFileSync(path.join(bundle, f), path.join(chartsDir, f));
+
+  overrides = {
+    KAFKA_PLATFORM_ENV: 'dev',
+    [OVERRIDE_VARIABLES.kubeconfig]: deployTestKubernetes.layout.kubeconfig,
+    [OVERRIDE_VARIABLES.chartsDirectory]: chartsDir,
+    [OVERRIDE_VARIABLES.pgSchemaPrefix]: `deploy_${run}`,
+    PG_CONN_STR: await postgresUp(),
+    // Each stack's own Terraform data directory for this run: cdktf.out is shared with `npm start` (local backend).
+    TF_DATA_DIR: `.terraform-deploy-${run}`,
+    // A variable nobody set fails the command instead of waiting for an answer on the terminal.
+    TF_INPUT: '0',
+    CI: '1',
+    FORCE_COLOR: '0',
+  };
+
+  // `npm start` applies the same topic names to the same local cluster from its own state;
+  // they are test data there, and its next apply recreates them.
+  const existing = (await topicNames()).filter((t) => t === POSTS_TOPIC || t === POSTS_DLQ_TOPIC);
+  if (existing.length > 0) {
+    console.log(`deploy test: deleting ${existing.join(', ')} left on the local Kafka cluster by npm start (its next run recreates them)`);
+    for (const topic of existing) await runKafkaTool(KafkaTools.topics, ['--bootstrap-server', localBootstrapServers(), '--delete', '--topic', topic]);
+  }
+
+  operator = new SimulatedStrimziOperator(api, 'kafka');
+  operator.start();
+}, 10 * MINUTE);
+
+afterAll(async () => {
+  await operator?.stop();
+  // A run that failed before its destroy leaves the shared cluster's topics as it found them.
+  if (topicsCreatedHere) {
+    for (const topic of [POSTS_TOPIC, POSTS_DLQ_TOPIC]) {
+      await runKafkaTool(KafkaTools.topics, ['--bootstrap-server', localBootstrapServers(), '--delete', '--if-exists', '--topic', topic]).catch(() => undefined);
+    }
+  }
+  api?.close();
+  // This run's Terraform working data and synthesized variants; the command logs stay for reading.
+  for (const stack of ['addons-stack', 'kafka-stack', 'workloads-stack']) {
+    fs.rmSync(path.join(PROJECT_ROOT, 'cdktf.out', 'stacks', stack, `.terraform-deploy-${run}`), { recursive: true, force: true });
+  }
+  fs.mkdirSync(DEPLOY_TEST_DIR, { recursive: true });
+  for (const entry of fs.readdirSync(DEPLOY_TEST_DIR)) {
+    if (/^(synth-dev-|chart-)/.test(entry)) fs.rmSync(path.join(DEPLOY_TEST_DIR, entry), { recursive: true, force: true });
+  }
+  fs.writeFileSync(path.join(DEPLOY_TEST_DIR, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+  console.log(`deploy test timings (s): ${JSON.stringify(timings)}`);
+  await deployTestKubernetes.down({ log: () => undefined });
+}, 5 * MINUTE);
+
+describe('dev on a local Kubernetes, deployed through the project commands', () => {
+  it('refuses kafka-stack before addons-stack with an error naming the stack to deploy first', async () => {
+    const step = workflowStep('deploy-environment.yml', 'stack', 'Deploy ${{ matrix.stack }}');
+    const r = await runCommand(step.run, { ...overrides, ...stepEnvironment(step, { ...secrets, STACK: 'kafka-stack', PG_CONN_STR: overrides.PG_CONN_STR! }) });
+    timings['kafka-stack before addons-stack (refused)'] = r.seconds;
+    expect(r.status).not.toBe(0);
+    expect(plainText(r.output)).toContain(
+      "kafka-stack reads addons-stack's outputs, but addons-stack has not been deployed to this environment (the Kafka CRD it installs with the Strimzi operator is missing): deploy addons-stack first.",
+    );
+    // Nothing was created.
+    expect(await api.find(resourcePath('', 'v1', 'namespaces', 'kafka'))).toBeUndefined();
+  }, 15 * MINUTE);
+
+  it('deploys addons-stack, kafka-stack and workloads-stack with npm run deploy', async () => {
+    const r = await runCommand('npm run deploy -- addons-stack kafka-stack workloads-stack --auto-approve', { ...overrides, ...secrets });
+    topicsCreatedHere = (await topicNames()).includes(POSTS_TOPIC);
+    await expectOk(r, 'deploy all three stacks');
+    expect(r.output).not.toMatch(/Error:/);
+    // The exit code alone is not proof: cdktf reports 0 when its terraform is killed.
+    for (const stack of ['addons-stack', 'kafka-stack', 'workloads-stack']) expect(r.output).toMatch(new RegExp(`${stack}\\s+Apply complete!`));
+    deployed = true;
+    expect(operator.events.some((e) => e.startsWith('Kafka platform'))).toBe(true);
+  }, 45 * MINUTE);
+
+  it('installs the real charts with their CRDs, every workload of them ready', async () => {
+    assertDeployed();
+    for (const crd of ['kafkas.kafka.strimzi.io', 'kafkanodepools.kafka.strimzi.io', 'kafkausers.kafka.strimzi.io', 'prometheusrules.monitoring.coreos.com', 'podmonitors.monitoring.coreos.com']) {
+      const found = await api.get(resourcePath('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', crd));
+      expect(found.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Established', status: 'True' })]));
+    }
+    for (const [ns, release] of [['monitoring', 'kube-prometheus-stack'], ['monitoring', 'loki'], ['monitoring', 'alloy'], ['kafka', 'strimzi-cluster-operator']]) {
+      const secretsOfRelease = await api.get<{ items: KubeObject[] }>(`${namespaced(ns, 'secrets')}?labelSelector=owner%3Dhelm,name%3D${release}`);
+      expect(secretsOfRelease.items.map((s) => s.metadata.labels?.status)).toContain('deployed');
+    }
+    const operatorDeployment = await api.get(namespaced('kafka', 'deployments', 'strimzi-cluster-operator', 'apps'));
+    expect(operatorDeployment.status.availableReplicas).toBe(operatorDeployment.spec.replicas);
+    const monitoring = await api.get<{ items: KubeObject[] }>(namespaced('monitoring', 'deployments', undefined, 'apps'));
+    expect(monitoring.items.length).toBeGreaterThan(2);
+    for (const d of monitoring.items) expect(`${d.metadata.name} ${d.status.readyReplicas ?? 0}`).toBe(`${d.metadata.name} ${d.spec.replicas}`);
+  });
+
+  it('has the real API server accept the Kafka, KafkaNodePool and KafkaUser resources against the real CRDs', async () => {
+    assertDeployed();
+    const kafka = await api.get(namespaced('kafka', 'kafkas', 'platform', 'kafka.strimzi.io'));
+    expect(kafka.spec.kafka.version).toBe('4.3.1');
+    expect(kafka.status.conditions[0]).toMatchObject({ type: 'Ready', status: 'True' });
+    const pools = await api.get<{ items: KubeObject[] }>(namespaced('kafka', 'kafkanodepools', undefined, 'kafka.strimzi.io'));
+    expect(pools.items.map((p) => p.metadata.name)).toEqual(['combined']);
+    const users = await api.get<{ items: KubeObject[] }>(namespaced('kafka', 'kafkausers', undefined, 'kafka.strimzi.io'));
+    expect(users.items.map((u) => u.metadata.name).sort()).toEqual(['consumer', 'kafka-admin', 'producer']);
+  });
+
+  it('creates posts and posts.dlq on the local Kafka cluster through the Kafka provider, as Kafka’s own tools see them', async () => {
+    assertDeployed();
+    const described = await runKafkaTool(KafkaTools.topics, ['--bootstrap-server', localBootstrapServers(), '--describe', '--topic', POSTS_TOPIC]);
+    expect(described).toMatch(/PartitionCount:\s*6\s+ReplicationFactor:\s*3/);
+    expect(described).toMatch(/min\.insync\.replicas=2/);
+    expect(await topicNames()).toEqual(expect.arrayContaining([POSTS_TOPIC, POSTS_DLQ_TOPIC]));
+  });
+
+  it('runs the workloads in their restricted namespace: pods admitted, Running and Ready', async () => {
+    assertDeployed();
+    const ns = await api.get(resourcePath('', 'v1', 'namespaces', 'workloads'));
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const consumer = await api.waitFor(
+      'the consumer Deployment available',
+      async () => {
+        const d = await api.get(namespaced('workloads', 'deployments', 'consumer', 'apps'));
+        return d.status.availableReplicas === 2 ? d : undefined;
+      },
+      2 * MINUTE,
+    );
+    expect(consumer.spec.template.spec.containers[0].image).toBe(`localhost:5001/kafka-platform-consumer@${secrets.TF_VAR_consumer_image_digest}`);
+    const pods = await api.get<{ items: KubeObject[] }>(`${namespaced('workloads', 'pods')}?labelSelector=app.kubernetes.io%2Fname%3Dconsumer`);
+    expect(pods.items.map((p) => p.status.phase)).toEqual(['Running', 'Running']);
+    // Spread over zones by the topology constraint.
+    expect(new Set(pods.items.map((p) => p.spec.nodeName)).size).toBe(2);
+  });
+
+  it('has admission refuse a pod that violates PodSecurity restricted, and accept the workloads’ own pod spec', async () => {
+    assertDeployed();
+    const consumer = await api.get(namespaced('workloads', 'deployments', 'consumer', 'apps'));
+    const pod = (spec: KubeObject['spec']) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `restricted-check-${run}`, namespace: 'workloads' }, spec });
+    const own = consumer.spec.template.spec;
+    await expect(api.request('POST', `${namespaced('workloads', 'pods')}?dryRun=All`, pod(own))).resolves.toMatchObject({ kind: 'Pod' });
+    // The provider pitfall: a container security context without runAsNonRoot sends `false`.
+    const violating = JSON.parse(JSON.stringify(own));
+    violating.securityContext.runAsNonRoot = false;
+    violating.containers[0].securityContext.runAsNonRoot = false;
+    const refused = await api.request('POST', namespaced('workloads', 'pods'), pod(violating)).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(KubeApiError);
+    expect((refused as KubeApiError).status).toBe(403);
+    expect((refused as KubeApiError).message).toMatch(/violates PodSecurity "restricted:latest": runAsNonRoot != true/);
+  });
+
+  it('reports no changes for any stack in the pull request workflow’s plan summary', async () => {
+    assertDeployed();
+    const synth = workflowStep('pull-request.yml', 'diff', 'Synthesize');
+    const diff = workflowStep('pull-request.yml', 'diff', 'Diff every stack in dependency order');
+    const values = { ...secrets, PG_CONN_STR: overrides.PG_CONN_STR!, KAFKA_PLATFORM_ENV: 'dev' };
+    await expectOk(await runCommand(synth.run, { ...overrides, ...stepEnvironment(synth, values) }), 'PR workflow: synth');
+    const summaryFile = path.join(PROJECT_ROOT, 'plan-summary.md');
+    try {
+      await expectOk(await runCommand(diff.run, { ...overrides, ...stepEnvironment(diff, values) }), 'PR workflow: plan summary of three stacks');
+      const summary = fs.readFileSync(summaryFile, 'utf8');
+      for (const stack of ['addons-stack', 'kafka-stack', 'workloads-stack']) expect(summary).toContain(`| \`${stack}\` | No changes. |`);
+    } finally {
+      fs.rmSync(summaryFile, { force: true });
+    }
+  }, 30 * MINUTE);
+
+  it('plans a Kafka version bump in kafka-stack only', async () => {
+    assertDeployed();
+    const plans = await plansFor('kafka bump', { versions: (v) => void (v.kafka.version = '4.3.0') });
+    expect(plans).toEqual({ 'addons-stack': 'No changes.', 'kafka-stack': 'Plan: 0 to add, 1 to change, 0 to destroy.', 'workloads-stack': 'No changes.' });
+  }, 30 * MINUTE);
+
+  it('plans a chart bump in addons-stack only', async () => {
+    assertDeployed();
+    // The alloy archive repackaged as the next patch version: a real chart, a real upgrade plan.
+    const work = fs.mkdtempSync(path.join(DEPLOY_TEST_DIR, 'chart-'));
+    execFileSync('tar', ['-xzf', path.join(chartsDir, 'alloy-1.11.1.tgz'), '-C', work]);
+    const chartYaml = path.join(work, 'alloy', 'Chart.yaml');
+    fs.writeFileSync(chartYaml, fs.readFileSync(chartYaml, 'utf8').replace(/^version: 1\.11\.1$/m, 'version: 1.11.2'));
+    execFileSync('tar', ['-czf', path.join(chartsDir, 'alloy-1.11.2.tgz'), '-C', work, 'alloy']);
+    const plans = await plansFor('chart bump', { versions: (v) => void (v.charts.alloy.version = '1.11.2') });
+    expect(plans).toEqual({ 'addons-stack': 'Plan: 0 to add, 1 to change, 0 to destroy.', 'kafka-stack': 'No changes.', 'workloads-stack': 'No changes.' });
+  }, 30 * MINUTE);
+
+  it('plans a service image bump in workloads-stack only', async () => {
+    assertDeployed();
+    // A release: the next tag, pushed, so new digests.
+    const plans = await plansFor('image bump', { versions: (v) => void (v.images.services = '0.1.1') }, {
+      TF_VAR_producer_image_digest: unpulledDigest('producer 0.1.1'),
+      TF_VAR_consumer_image_digest: unpulledDigest('consumer 0.1.1'),
+    });
+    expect(plans['addons-stack']).toBe('No changes.');
+    expect(plans['kafka-stack']).toBe('No changes.');
+    expect(plans['workloads-stack']).toMatch(/^Plan: \d+ to add, \d+ to change, \d+ to destroy\.$/);
+    expect(plans['workloads-stack']).not.toBe('Plan: 0 to add, 0 to change, 0 to destroy.');
+    console.log(`image bump: workloads-stack ${plans['workloads-stack']}`);
+  }, 30 * MINUTE);
+
+  it('fails the apply of a Kafka resource that violates its CRD schema with the server’s message, changing nothing', async () => {
+    assertDeployed();
+    // The config refuses every bad value it knows of before synthesis; this one only the CRD
+    // knows (listener ports start at 9092), so it is written into the synthesized resource.
+    const outdir = synthVariant('dev', overrides, {});
+    const file = path.join(outdir, 'stacks', 'kafka-stack', 'cdk.tf.json');
+    const tf = JSON.parse(fs.readFileSync(file, 'utf8'));
+    tf.resource.kubernetes_manifest.kafka.manifest.spec.kafka.listeners[0].port = 9000;
+    fs.writeFileSync(file, JSON.stringify(tf, null, 2));
+    const r = await runCommand(
+      `tools/with-toolchain.sh npx cdktf deploy kafka-stack --skip-synth --output ${outdir} --auto-approve --ignore-missing-stack-dependencies --skip-provider-lock`,
+      { ...overrides, ...secrets },
+    );
+    timings['kafka-stack apply refused by the CRD schema'] = r.seconds;
+    expect(r.status).not.toBe(0);
+    // The API server's own words (the CLI wraps them over lines).
+    expect(plainText(r.output)).toContain(
+      'Kafka.kafka.strimzi.io "platform" is invalid: spec.kafka.listeners[0].port: Invalid value: 9000: spec.kafka.listeners[0].port in body should be greater than or equal to 9092',
+    );
+    const kafka = await api.get(namespaced('kafka', 'kafkas', 'platform', 'kafka.strimzi.io'));
+    expect(kafka.spec.kafka.listeners[0].port).toBe(9093);
+  }, 30 * MINUTE);
+
+  it('destroys in reverse order, keeping the topics until they are removed from state on purpose', async () => {
+    assertDeployed();
+    const destroy = (stack: string) =>
+      runCommand(`tools/with-toolchain.sh npx cdktf destroy ${stack} --auto-approve --ignore-missing-stack-dependencies --skip-provider-lock`, { ...overrides, ...secrets });
+    await expectOk(await destroy('workloads-stack'), 'destroy workloads-stack');
+
+    const protectedTopics = await destroy('kafka-stack');
+    expect(protectedTopics.status).not.toBe(0);
+    expect(protectedTopics.output).toMatch(/Instance cannot be destroyed/);
+    expect(protectedTopics.output).toMatch(/kafka_topic\.posts (\(topics\/posts\) )?has lifecycle\.prevent_destroy set/);
+
+    // Step one of the deliberate removal (docs/topics.md): out of the state...
+    const stackDir = path.join(PROJECT_ROOT, 'cdktf.out', 'stacks', 'kafka-stack');
+    await expectOk(await runCommand(`cd ${stackDir} && ${path.join(PROJECT_ROOT, 'tools', 'with-toolchain.sh')} sh -c '"$TERRAFORM_BINARY_NAME" state rm ${TOPIC_ADDRESSES.join(' ')}'`, overrides), 'state rm topics');
+    await expectOk(await destroy('kafka-stack'), 'destroy kafka-stack');
+    // ...so the cluster's resources are gone and the topics are still there...
+    expect(await topicNames()).toEqual(expect.arrayContaining([POSTS_TOPIC, POSTS_DLQ_TOPIC]));
+    // ...until step two deletes them with Kafka's tools.
+    for (const topic of [POSTS_TOPIC, POSTS_DLQ_TOPIC]) await runKafkaTool(KafkaTools.topics, ['--bootstrap-server', localBootstrapServers(), '--delete', '--topic', topic]);
+    topicsCreatedHere = false;
+
+    await expectOk(await destroy('addons-stack'), 'destroy addons-stack');
+    for (const ns of ['workloads', 'kafka', 'monitoring']) {
+      await api.waitFor(`namespace ${ns} deleted`, async () => ((await api.find(resourcePath('', 'v1', 'namespaces', ns))) ? undefined : true), 3 * MINUTE);
+    }
+    // The simulated User Operator took the admin's credentials with its KafkaUser.
+    expect(operator.events).toContain('SCRAM credential and ACLs of kafka-admin removed from the local cluster');
+    // CRDs stay by design: deleting one deletes every resource of its kind in the cluster.
+    expect(await api.find(resourcePath('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'kafkas.kafka.strimzi.io'))).toBeDefined();
+  }, 45 * MINUTE);
+});

@@ -1,0 +1,69 @@
+import * as fs from 'fs';
+import { KafkaTools, runKafkaTool } from '../tools/kafka-tool';
+import { ServiceProcess } from './service-process';
+import { Percentiles, percentiles } from './stats';
+import { BenchContext, freshTopic } from './throughput';
+
+export interface LatencyRun extends Percentiles {
+  readonly samples: number;
+}
+
+/**
+ * End-to-end latency through the platform's services at a fixed rate: the producer service
+ * paced by RATE_LIMIT, the consumer service already in its group. Each message's latency is the
+ * consumer's `latencyMs` (from the message's createdAt to the end of its processing), read from
+ * its per-message lines, which LOG_LEVEL=debug turns on for this run only.
+ */
+export async function serviceLatency(ctx: BenchContext, rate: number, seconds: number, env: Record<string, string> = {}): Promise<LatencyRun> {
+  const topic = await freshTopic(ctx, `latency-${rate}-${Date.now().toString(36)}`);
+  const messages = rate * seconds;
+  const latencies: number[] = [];
+  const consumer = new ServiceProcess(
+    'consumer',
+    { KAFKA_BROKERS: ctx.bootstrapServers, KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, KAFKA_GROUP_ID: topic, ...env, LOG_LEVEL: 'debug' },
+    { onLine: (l) => l.event === 'message' && latencies.push(Number(l.latencyMs)) },
+  );
+  try {
+    await consumer.waitForEvent('start');
+    const producer = new ServiceProcess('producer', {
+      KAFKA_BROKERS: ctx.bootstrapServers,
+      KAFKA_TOPIC: topic,
+      MESSAGE_COUNT: String(messages),
+      RATE_LIMIT: String(rate),
+      PAYLOAD_SIZE: String(ctx.shape.payloadSize),
+      MESSAGE_ID_PREFIX: topic,
+      ...env,
+    });
+    const code = await producer.exited;
+    if (code !== 0) throw new Error(`producer service failed at ${rate} msg/s (exit ${code}):\n${producer.tail()}`);
+    const deadline = Date.now() + 60_000;
+    while (latencies.length < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (latencies.length < messages) throw new Error(`consumer service processed ${latencies.length} of ${messages} messages at ${rate} msg/s:\n${consumer.tail()}`);
+    return { samples: latencies.length, ...percentiles(latencies) };
+  } finally {
+    await consumer.stop();
+    await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  }
+}
+
+/**
+ * Kafka's EndToEndLatency on a posts-like topic with the services' guarantees (acks=all,
+ * idempotent, gzip): one message at a time, sent synchronously and polled back, so its rate is
+ * whatever one round trip allows. It reports whole milliseconds, as the consumer service does.
+ */
+export async function kafkaToolLatency(ctx: BenchContext, messages: number, propertiesFile: string): Promise<LatencyRun> {
+  const topic = await freshTopic(ctx, `e2e-${Date.now().toString(36)}`);
+  try {
+    fs.writeFileSync(propertiesFile, 'enable.idempotence=true\ncompression.type=gzip\n');
+    const out = await runKafkaTool(KafkaTools.endToEndLatency, [ctx.bootstrapServers, topic, String(messages), 'all', String(ctx.shape.messageBytes), propertiesFile], {
+      timeoutMs: 300_000,
+      asKafkaScripts: true,
+    });
+    // "Percentiles: 50th = 2, 99th = 6, 99.9th = 12"
+    const m = /Percentiles: 50th = (\d+), 99th = (\d+), 99\.9th = (\d+)/.exec(out);
+    if (!m) throw new Error(`unexpected EndToEndLatency output:\n${out.slice(-2000)}`);
+    return { samples: messages, p50: Number(m[1]), p99: Number(m[2]), p999: Number(m[3]) };
+  } finally {
+    await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  }
+}

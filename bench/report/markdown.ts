@@ -1,0 +1,110 @@
+import type { BenchResults, ThroughputComparison } from '../results';
+import { median } from '../stats';
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const mib = (n: number) => n.toFixed(2);
+const s = (n: number) => n.toFixed(1);
+const ratio = (n: number) => `${n.toFixed(2)}x`;
+const list = (values: readonly number[], f: (n: number) => string) => values.map(f).join(' / ');
+
+function throughputRows(name: string, c: ThroughputComparison): string[] {
+  return [
+    `| ${name} service | ${int(c.median.serviceMessagesPerSecond)} | ${mib(c.median.serviceMibPerSecond)} | **${ratio(c.median.ratio)}** | ${list(c.service.map((r) => r.messagesPerSecond), int)} |`,
+    `| ${c.kafkaTool} | ${int(c.median.kafkaMessagesPerSecond)} | ${mib(c.median.kafkaMibPerSecond)} | 1.00x | ${list(c.kafka.map((r) => r.messagesPerSecond), int)} |`,
+  ];
+}
+
+/** The human-readable result table (bench/results/latest.md). */
+export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): string {
+  const m = r.machine;
+  const st = r.settings;
+  const out: string[] = [
+    '# Benchmark: platform services vs Kafka\'s own tools',
+    '',
+    `Measured ${r.startedAt} by \`npm run bench\` in ${s(r.durationSeconds / 60)} min; every figure is the median of ${st.runs} runs, the two sides interleaved (service, Kafka tool, service, ...) so the ratios hold on a busy machine.`,
+    '',
+    `**Machine**: ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; load average ${m.loadAverage.start.toFixed(1)} at the start, ${m.loadAverage.end.toFixed(1)} at the end. Node.js ${m.node}, ${m.java}, Kafka ${m.kafka}, kafkajs ${m.kafkajs}.`,
+    '',
+    `**Setup**: a three-node KRaft cluster of the bench's own on 127.0.0.1; topics like \`posts\`: ${st.partitions} partitions, RF ${st.replicationFactor}, min.insync.replicas ${st.minInsyncReplicas}; ${st.guarantees}; messages of the producer service's JSON shape, ${st.messageBytes} bytes (Kafka's tools get a payload file of the same messages). Both sides at their default settings otherwise.`,
+    '',
+    `![throughput ratios and latency percentiles](${chartFile})`,
+    '',
+  ];
+  if (r.targets.length > 0) {
+    out.push('## Targets', '', '| target | wanted | measured | met |', '| --- | --- | --- | --- |');
+    for (const t of r.targets) out.push(`| ${t.name} | ${t.target} | ${t.actual} | ${t.met ? 'yes' : '**no**'} |`);
+    out.push('');
+  }
+  if (r.producer || r.consumer) {
+    out.push(
+      `## Throughput (${int(st.throughputMessages)} messages per run)`,
+      '',
+      '| side | msg/s | MiB/s | ratio | runs (msg/s) |',
+      '| --- | ---: | ---: | ---: | --- |',
+    );
+    if (r.producer) out.push(...throughputRows('producer', r.producer));
+    if (r.consumer) out.push(...throughputRows('consumer', r.consumer));
+    const perPartition = [
+      r.producer && `producer ${mib(r.producer.median.serviceMibPerSecond / st.partitions)} MiB/s`,
+      r.consumer && `consumer ${mib(r.consumer.median.serviceMibPerSecond / st.partitions)} MiB/s`,
+    ].filter(Boolean);
+    out.push(
+      '',
+      `Per partition, with one service instance serving all ${st.partitions}: ${perPartition.join(', ')} (the input of \`POSTS_SIZING.perPartitionBytesPerSecond\`, docs/topics.md).`,
+      '',
+      'Producer: from the service\'s start line (connected) to the last acknowledgement, as its summary reports; ProducerPerformance\'s own records/sec. ' +
+        'Consumer: from the service\'s group join until every offset is committed after processing (polled every 50 ms); ConsumerPerformance\'s fetch.nMsg.sec, which also leaves the group join out.',
+      '',
+    );
+  }
+  if (r.latency) {
+    out.push('## End-to-end latency (ms)', '', '| side | rate | p50 | p99 | p99.9 | runs (p99) |', '| --- | ---: | ---: | ---: | ---: | --- |');
+    for (const l of r.latency.service) {
+      out.push(`| producer -> consumer service | ${int(l.rate)} msg/s | ${l.median.p50} | ${l.median.p99} | ${l.median.p999} | ${list(l.runs.map((x) => x.p99), String)} |`);
+    }
+    const k = r.latency.kafka;
+    out.push(`| EndToEndLatency | one at a time | ${k.median.p50} | ${k.median.p99} | ${k.median.p999} | ${list(k.runs.map((x) => x.p99), String)} |`);
+    out.push(
+      '',
+      `Services: ${st.latencySeconds} s at a fixed rate, from each message's createdAt (set by the producer when it is generated) to the end of its processing in the consumer, from the consumer's per-message lines (LOG_LEVEL=debug for this run). ` +
+        `EndToEndLatency (${int(st.kafkaLatencyMessages)} messages) sends one message, waits for its acknowledgement and polls it back before the next, so it has no fixed rate. Whole milliseconds on both sides; percentiles as EndToEndLatency computes them.`,
+      '',
+    );
+  }
+  if (r.failover) {
+    out.push(
+      '## Leader SIGKILL',
+      '',
+      `Producer service at ${int(st.failoverRate)} msg/s; the leader of partition 0 is SIGKILLed mid-stream. Time until sends to every partition it led are acknowledged again (by their new leaders), from the producer's own acknowledgements. ` +
+        'With acks=all the other partitions stall too, until the controller fences the dead broker (broker.session.timeout.ms, 9 s by default) and it leaves their in-sync replicas: that is the cluster\'s share of the outage, the rest is the client\'s.',
+      '',
+      '| run | node killed | its partitions | resumed after | other partitions resumed after |',
+      '| --- | --- | --- | ---: | ---: |',
+      ...r.failover.runs.map((f, i) => `| ${i + 1} | ${f.killedNode} | ${f.partitions.join(', ')} | ${s(f.resumeSeconds)} s | ${s(f.otherPartitionsResumeSeconds)} s |`),
+      `| **median** | | | **${s(r.failover.medianSeconds)} s** | ${s(median(r.failover.runs.map((f) => f.otherPartitionsResumeSeconds)))} s |`,
+      '',
+    );
+  }
+  if (r.synth) {
+    out.push(
+      '## cdktf synth',
+      '',
+      '| app | median | runs |',
+      '| --- | ---: | --- |',
+      `| this project (every stack of \`dev\`) | ${s(r.synth.medianProjectSeconds)} s | ${list(r.synth.projectSeconds, s)} s |`,
+      `| bare app, one resource | ${s(r.synth.medianBareSeconds)} s | ${list(r.synth.bareSeconds, s)} s |`,
+      `| ratio | **${ratio(r.synth.ratio)}** | |`,
+      '',
+    );
+  }
+  out.push('## npm test', '');
+  if (r.npmTest) {
+    out.push(
+      `${s(r.npmTest.wallSeconds / 60)} min wall time for ${r.npmTest.tests} tests (${r.npmTest.failed} failed), read from the last recorded run (\`${r.npmTest.source}\`, written by \`bash .ci/run\`, finished ${r.npmTest.finishedAt}); not re-run by the bench.`,
+    );
+  } else {
+    out.push('Not recorded on this machine: `bash .ci/run` records a run (jest\'s JSON results in `.cache/jest-results.json`); the bench reads it rather than running the suite.');
+  }
+  out.push('');
+  return out.join('\n');
+}

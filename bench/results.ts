@@ -1,0 +1,110 @@
+import type { FailoverRun } from './failover';
+import type { LatencyRun } from './latency';
+import type { Percentiles } from './stats';
+import type { TestRunTime } from './test-time';
+import type { ThroughputRun } from './throughput';
+
+/** What `npm run bench` measured, as written to bench/results/latest.json. */
+export interface BenchResults {
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly machine: MachineInfo;
+  readonly settings: BenchSettings;
+  readonly producer?: ThroughputComparison;
+  readonly consumer?: ThroughputComparison;
+  readonly latency?: LatencyComparison;
+  readonly failover?: FailoverResult;
+  readonly synth?: SynthResult;
+  readonly npmTest?: TestRunTime;
+  /** Each target of the performance work, with the measured value. */
+  readonly targets: readonly TargetResult[];
+}
+
+export interface MachineInfo {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly os: string;
+  /** 1-minute load average when the bench started and when it ended. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
+  readonly node: string;
+  readonly java: string;
+  readonly kafka: string;
+  readonly kafkajs: string;
+}
+
+export interface BenchSettings {
+  readonly runs: number;
+  readonly throughputMessages: number;
+  readonly messageBytes: number;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+  readonly latencyRates: readonly number[];
+  readonly latencySeconds: number;
+  readonly kafkaLatencyMessages: number;
+  readonly failoverRate: number;
+  /** The guarantees both sides run with. */
+  readonly guarantees: string;
+}
+
+/** The median of each side's runs, and service / Kafka tool. */
+export interface ThroughputSummary {
+  readonly serviceMessagesPerSecond: number;
+  readonly serviceMibPerSecond: number;
+  readonly kafkaMessagesPerSecond: number;
+  readonly kafkaMibPerSecond: number;
+  readonly ratio: number;
+}
+
+export interface ThroughputComparison {
+  /** The Kafka tool it is compared with. */
+  readonly kafkaTool: string;
+  readonly service: readonly ThroughputRun[];
+  readonly kafka: readonly ThroughputRun[];
+  readonly median: ThroughputSummary;
+}
+
+export interface LatencyAtRate {
+  readonly rate: number;
+  readonly runs: readonly LatencyRun[];
+  readonly median: Percentiles;
+}
+
+export interface LatencyComparison {
+  readonly service: readonly LatencyAtRate[];
+  readonly kafka: { readonly runs: readonly LatencyRun[]; readonly median: Percentiles };
+}
+
+export interface FailoverResult {
+  readonly runs: readonly FailoverRun[];
+  readonly medianSeconds: number;
+}
+
+export interface SynthResult {
+  readonly projectSeconds: readonly number[];
+  readonly bareSeconds: readonly number[];
+  readonly medianProjectSeconds: number;
+  readonly medianBareSeconds: number;
+  readonly ratio: number;
+}
+
+export interface TargetResult {
+  readonly name: string;
+  readonly target: string;
+  readonly actual: string;
+  readonly met: boolean;
+}
+
+/** The targets of the performance work, judged on the medians. */
+export function judgeTargets(r: Omit<BenchResults, 'targets'>): TargetResult[] {
+  const out: TargetResult[] = [];
+  const x = (v: number) => `${v.toFixed(2)}x`;
+  if (r.producer) out.push({ name: 'producer vs ProducerPerformance', target: '>= 0.90x', actual: x(r.producer.median.ratio), met: r.producer.median.ratio >= 0.9 });
+  if (r.consumer) out.push({ name: 'consumer vs ConsumerPerformance', target: '>= 0.80x', actual: x(r.consumer.median.ratio), met: r.consumer.median.ratio >= 0.8 });
+  const at1000 = r.latency?.service.find((s) => s.rate === 1000);
+  if (at1000) out.push({ name: 'p99 end-to-end at 1,000 msg/s', target: '<= 25 ms', actual: `${at1000.median.p99} ms`, met: at1000.median.p99 <= 25 });
+  if (r.failover) out.push({ name: 'resume after leader SIGKILL', target: '<= 10 s', actual: `${r.failover.medianSeconds.toFixed(1)} s`, met: r.failover.medianSeconds <= 10 });
+  if (r.synth) out.push({ name: 'cdktf synth vs bare app', target: '<= 1.50x', actual: x(r.synth.ratio), met: r.synth.ratio <= 1.5 });
+  return out;
+}

@@ -1,0 +1,125 @@
+import { Admin } from 'kafkajs';
+import { KafkaTools, runKafkaTool } from '../tools/kafka-tool';
+import { createPostsLikeTopic } from './cluster';
+import { MessageShape } from './payload';
+import { ServiceProcess, lineTime } from './service-process';
+import { MIB } from './stats';
+
+/** One throughput measurement of one side. */
+export interface ThroughputRun {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly messagesPerSecond: number;
+  readonly mibPerSecond: number;
+}
+
+export interface BenchContext {
+  readonly admin: Admin;
+  readonly bootstrapServers: string;
+  readonly shape: MessageShape;
+  /** Unique per bench run: topic and group names start with it. */
+  readonly runId: string;
+  readonly log: (line: string) => void;
+}
+
+const run = (messages: number, seconds: number, bytes: number): ThroughputRun => ({
+  messages,
+  seconds,
+  messagesPerSecond: messages / seconds,
+  mibPerSecond: (messages * bytes) / seconds / MIB,
+});
+
+/** The producer service at its defaults: time from its start line to the last acknowledgement, as its summary reports. */
+export async function produceWithService(ctx: BenchContext, topic: string, messages: number, env: Record<string, string> = {}): Promise<ThroughputRun> {
+  const producer = new ServiceProcess('producer', {
+    KAFKA_BROKERS: ctx.bootstrapServers,
+    KAFKA_TOPIC: topic,
+    MESSAGE_COUNT: String(messages),
+    PAYLOAD_SIZE: String(ctx.shape.payloadSize),
+    MESSAGE_ID_PREFIX: topic,
+    ...env,
+  });
+  const code = await producer.exited;
+  const summary = producer.events('summary')[0];
+  if (code !== 0 || !summary || summary.ok !== true) throw new Error(`producer service failed (exit ${code}):\n${producer.tail()}`);
+  return run(Number(summary.sent), Number(summary.durationMs) / 1000, ctx.shape.messageBytes);
+}
+
+/** Kafka's ProducerPerformance with the service's guarantees: acks=all, idempotent, gzip; every other setting at its default. */
+export async function produceWithKafkaTool(ctx: BenchContext, topic: string, messages: number, payloadFile: string): Promise<ThroughputRun> {
+  const out = await runKafkaTool(
+    KafkaTools.producerPerformance,
+    [
+      '--topic', topic,
+      '--num-records', String(messages),
+      '--throughput', '-1',
+      '--payload-file', payloadFile,
+      '--command-property', `bootstrap.servers=${ctx.bootstrapServers}`, 'acks=all', 'enable.idempotence=true', 'compression.type=gzip',
+    ],
+    { timeoutMs: 300_000, asKafkaScripts: true },
+  );
+  // Progress every 5 s, then the total: "100000 records sent, 41271.1 records/sec (40.31 MB/sec), 612.4 ms avg latency, ..."
+  const m = [...out.matchAll(/(\d+) records sent, ([\d.]+) records\/sec/g)].pop();
+  if (!m || Number(m[1]) !== messages) throw new Error(`unexpected ProducerPerformance output:\n${out.slice(-2000)}`);
+  const sent = Number(m[1]);
+  return run(sent, sent / Number(m[2]), ctx.shape.messageBytes);
+}
+
+/**
+ * The consumer service at its defaults on a filled topic: from its group join to the moment
+ * every message is processed and its offset committed (polled every 50 ms), the at-least-once
+ * point; the join is left out as ConsumerPerformance leaves it out of fetch.nMsg.sec.
+ */
+export async function consumeWithService(ctx: BenchContext, topic: string, messages: number, env: Record<string, string> = {}): Promise<ThroughputRun> {
+  const groupId = `${topic}-svc-${Date.now().toString(36)}`;
+  const consumer = new ServiceProcess('consumer', {
+    KAFKA_BROKERS: ctx.bootstrapServers,
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+    KAFKA_GROUP_ID: groupId,
+    ...env,
+  });
+  try {
+    const joined = lineTime(await consumer.waitForEvent('group_join'));
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const committed = await committedTotal(ctx.admin, groupId, topic);
+      if (committed >= messages) break;
+      if (Date.now() > deadline) throw new Error(`consumer service committed ${committed} of ${messages} within 300 s:\n${consumer.tail()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return run(messages, (Date.now() - joined) / 1000, ctx.shape.messageBytes);
+  } finally {
+    await consumer.stop();
+  }
+}
+
+async function committedTotal(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return offsets[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+/** Kafka's ConsumerPerformance at its defaults: fetch.nMsg.sec, i.e. without the group join. */
+export async function consumeWithKafkaTool(ctx: BenchContext, topic: string, messages: number): Promise<ThroughputRun> {
+  const out = await runKafkaTool(
+    KafkaTools.consumerPerformance,
+    ['--bootstrap-server', ctx.bootstrapServers, '--topic', topic, '--num-records', String(messages), '--group', `${topic}-perf-${Date.now().toString(36)}`, '--timeout', '60000'],
+    { timeoutMs: 300_000, asKafkaScripts: true },
+  );
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const row = out
+    .split('\n')
+    .map((l) => l.split(',').map((f) => f.trim()))
+    .find((f) => f.length === 10 && /^\d+$/.test(f[4]));
+  if (!row) throw new Error(`unexpected ConsumerPerformance output:\n${out.slice(-2000)}`);
+  const consumed = Number(row[4]);
+  if (consumed < messages) throw new Error(`ConsumerPerformance read ${consumed} of ${messages} messages:\n${out.slice(-2000)}`);
+  return run(consumed, Number(row[7]) / 1000, ctx.shape.messageBytes);
+}
+
+/** A fresh posts-like topic named after the run. */
+export async function freshTopic(ctx: BenchContext, what: string): Promise<string> {
+  const topic = `${ctx.runId}-${what}`;
+  await createPostsLikeTopic(ctx.admin, topic);
+  return topic;
+}

@@ -1,0 +1,114 @@
+import { ContainerResources, EnvironmentConfig, LocalClusterConfig, StateBackendConfig } from './environments';
+
+/**
+ * Checks of the fields of an environment that Terraform, Kubernetes or the local cluster would
+ * otherwise refuse late (mid-apply) or not at all. Each problem names the field, the value and
+ * the expected form; config/index.ts adds them to `environmentProblems`.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const BYTES = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+const CPU = /^(\d+(?:\.\d+)?)(m)?$/;
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const PG_SCHEMA_PREFIX = /^[a-z_][a-z0-9_]*$/;
+/** PostgreSQL truncates identifiers at 63 bytes; the longest suffix a stack adds is `_workloads_stack`. */
+const PG_MAX_PREFIX = 63 - '_workloads_stack'.length;
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const LISTENERS = ['nodeport', 'loadbalancer', 'none'];
+
+/** Bytes of a Kubernetes memory or storage quantity (`1536Mi`, `10Gi`), undefined when malformed. */
+export function bytesOf(quantity: string): number | undefined {
+  const m = BYTES.exec(quantity);
+  return m ? Number(m[1]) * BYTE_UNITS[m[2] ?? ''] : undefined;
+}
+
+/** Cores of a Kubernetes CPU quantity (`250m`, `2`), undefined when malformed. */
+export function coresOf(quantity: string): number | undefined {
+  const m = CPU.exec(quantity);
+  return m ? Number(m[1]) / (m[2] ? 1000 : 1) : undefined;
+}
+
+function resourceProblems(at: string, r: ContainerResources): string[] {
+  const problems: string[] = [];
+  for (const [kind, parse, example] of [['cpu', coresOf, '"250m" or "2"'], ['memory', bytesOf, '"1536Mi" or "2Gi"']] as const) {
+    const request = parse(r.requests[kind]);
+    const limit = parse(r.limits[kind]);
+    if (request === undefined) problems.push(`${at}.requests.${kind} is "${r.requests[kind]}": expected a Kubernetes quantity such as ${example}`);
+    if (limit === undefined) problems.push(`${at}.limits.${kind} is "${r.limits[kind]}": expected a Kubernetes quantity such as ${example}`);
+    if (request !== undefined && limit !== undefined && request > limit) {
+      problems.push(`${at}.requests.${kind} ${r.requests[kind]} is above its limit ${r.limits[kind]}: Kubernetes refuses the pod; lower the request or raise the limit`);
+    }
+  }
+  return problems;
+}
+
+function backendProblems(at: string, b: StateBackendConfig): string[] {
+  switch (b.type) {
+    case 'local':
+      return b.directory === '' || b.directory.startsWith('/') || b.directory.split(/[\\/]/).includes('..')
+        ? [`${at}.directory is "${b.directory}": expected a directory inside the project, e.g. "state/dev" (state files must stay git-ignored)`]
+        : [];
+    case 'pg':
+      if (!PG_SCHEMA_PREFIX.test(b.schemaPrefix)) return [`${at}.schemaPrefix is "${b.schemaPrefix}": expected lower-case letters, digits and '_' (a PostgreSQL schema name), e.g. "kafka_platform_prod"`];
+      if (b.schemaPrefix.length > PG_MAX_PREFIX) return [`${at}.schemaPrefix is ${b.schemaPrefix.length} characters: at most ${PG_MAX_PREFIX}, or PostgreSQL truncates the stack schema names and states would mix`];
+      return [];
+    case 's3': {
+      const problems: string[] = [];
+      if (!S3_BUCKET.test(b.bucket)) problems.push(`${at}.bucket is "${b.bucket}": expected an S3 bucket name (3-63 of a-z 0-9 . -, starting and ending with a letter or digit)`);
+      if (b.keyPrefix.startsWith('/') || b.keyPrefix.endsWith('/')) problems.push(`${at}.keyPrefix is "${b.keyPrefix}": drop the leading and trailing '/', e.g. "kafka-platform/prod"`);
+      return problems;
+    }
+    case 'kubernetes': {
+      const problems: string[] = [];
+      if (!DNS_LABEL.test(b.namespace)) problems.push(`${at}.namespace is "${b.namespace}": expected a Kubernetes namespace name (lower-case letters, digits, '-', at most 63)`);
+      if (!DNS_LABEL.test(b.secretSuffixPrefix)) problems.push(`${at}.secretSuffixPrefix is "${b.secretSuffixPrefix}": expected lower-case letters, digits and '-' (part of a Secret name)`);
+      return problems;
+    }
+    default:
+      return [`${at}.type is "${(b as { type: string }).type}": expected local, pg, s3 or kubernetes`];
+  }
+}
+
+function localClusterProblems(at: string, c: LocalClusterConfig): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(c.nodes) || c.nodes < 3) {
+    problems.push(`${at}.nodes is ${c.nodes}: at least 3 nodes are needed for the platform topics' replication factor 3`);
+    return problems;
+  }
+  const ranges = (['clientBasePort', 'controllerBasePort', 'saslBasePort'] as const).map((key) => ({ key, from: c[key], to: c[key] + c.nodes - 1 }));
+  for (const r of ranges) {
+    if (!Number.isInteger(r.from) || r.from < 1024 || r.to > 65535) problems.push(`${at}.${r.key} is ${r.from}: expected a port from 1024 to ${65535 - c.nodes + 1} (node N listens on base + N - 1)`);
+  }
+  for (let i = 0; i < ranges.length; i++) {
+    for (let j = i + 1; j < ranges.length; j++) {
+      const [a, b] = [ranges[i], ranges[j]];
+      if (a.from <= b.to && b.from <= a.to) {
+        problems.push(`${at}.${a.key} (${a.from}-${a.to}) overlaps ${b.key} (${b.from}-${b.to}): move one so the ${c.nodes} nodes' ports do not collide`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Every problem with the fields of `env` beyond Kafka versions and sizes. */
+export function environmentFieldProblems(env: EnvironmentConfig): string[] {
+  const at = `environments.${env.name}`;
+  const problems: string[] = [];
+  for (const [layer, ns] of Object.entries(env.namespaces)) {
+    if (!DNS_LABEL.test(ns)) problems.push(`${at}.namespaces.${layer} is "${ns}": expected a Kubernetes namespace name (lower-case letters, digits, '-', at most 63)`);
+  }
+  const k = env.kafka;
+  for (const [key, size] of [['storageSize', k.storageSize], ['controllerStorageSize', k.controllerStorageSize]] as const) {
+    if (size !== undefined && bytesOf(size) === undefined) problems.push(`${at}.kafka.${key} is "${size}": expected a Kubernetes quantity such as "100Gi"`);
+  }
+  if (!LISTENERS.includes(k.externalListener)) problems.push(`${at}.kafka.externalListener is "${k.externalListener}": expected one of ${LISTENERS.join(', ')}`);
+  for (const [pod, r] of Object.entries(k.resources)) problems.push(...resourceProblems(`${at}.kafka.resources.${pod}`, r));
+  if (env.kubernetes && env.kubernetes.configPath.trim() === '') problems.push(`${at}.kubernetes.configPath is empty: expected a kubeconfig path such as "~/.kube/config"`);
+  problems.push(...backendProblems(`${at}.backend`, env.backend));
+  problems.push(...localClusterProblems(`${at}.localCluster`, env.localCluster));
+  if (!REGISTRY.test(env.imageRegistry)) {
+    problems.push(`${at}.imageRegistry is "${env.imageRegistry}": expected host[:port][/path] in lower case, without a scheme or a trailing '/', e.g. "registry.example.com/kafka-platform"`);
+  }
+  return problems;
+}

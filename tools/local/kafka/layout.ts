@@ -1,0 +1,91 @@
+import * as path from 'path';
+import { environments, versions } from '../../../config';
+import { CACHE_DIR } from '../../paths';
+import { HOST } from '../process';
+
+/**
+ * Where one local KRaft cluster lives: its directory, its ports and the Kafka version of its
+ * nodes. The platform's cluster comes from config/environments.ts (`localCluster`); tests that
+ * kill or upgrade brokers run their own instance beside it, on other ports and in another folder.
+ */
+export interface LocalKafkaSpec {
+  /** Short name, used in messages and as the folder name under .cache/. */
+  readonly name: string;
+  /** Folder holding every node's data, config and log, the cluster identity, TLS material and users. */
+  readonly dir: string;
+  /** Number of combined broker+controller nodes. */
+  readonly nodes: number;
+  /** Client (PLAINTEXT) port of node 1; node N listens on `clientBasePort + N - 1`. */
+  readonly clientBasePort: number;
+  /** Controller port of node 1. */
+  readonly controllerBasePort: number;
+  /** SASL_SSL (SCRAM-SHA-512 over TLS) port of node 1. */
+  readonly saslBasePort: number;
+  /** Kafka version a node runs unless it was started with another one. */
+  readonly kafkaVersion: string;
+  /** KRaft metadata version the storage is formatted with. */
+  readonly metadataVersion: string;
+  /** The setting holding the ports, named in port-conflict errors. */
+  readonly configKey: string;
+  /** The file holding `configKey`. */
+  readonly portsDefinedIn: string;
+}
+
+export interface LocalNode {
+  readonly id: number;
+  readonly clientPort: number;
+  readonly controllerPort: number;
+  /** SASL_SSL (SCRAM-SHA-512 over TLS) listener. */
+  readonly saslPort: number;
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly configFile: string;
+  readonly log4jFile: string;
+  /** stdout and stderr of the JVM, including the broker's log4j2 output. */
+  readonly logFile: string;
+  readonly pidFile: string;
+  /** Records the Kafka version the running process was started with. */
+  readonly versionFile: string;
+}
+
+/** The platform's local cluster, as `npm run kafka:up` and the test suite run it. */
+export const PLATFORM_LOCAL_KAFKA: LocalKafkaSpec = {
+  name: 'local-kafka',
+  dir: path.join(CACHE_DIR, 'local-kafka'),
+  ...environments.local.localCluster,
+  kafkaVersion: versions.kafka.version,
+  metadataVersion: versions.kafka.metadataVersion,
+  configKey: 'localCluster',
+  portsDefinedIn: 'config/environments.ts',
+};
+
+export function nodeLayout(spec: LocalKafkaSpec, id: number): LocalNode {
+  if (!Number.isInteger(id) || id < 1 || id > spec.nodes) {
+    throw new Error(`node ${id} does not exist: the ${spec.name} cluster has nodes 1..${spec.nodes} (${spec.configKey}.nodes)`);
+  }
+  const dir = path.join(spec.dir, `node-${id}`);
+  return {
+    id,
+    clientPort: spec.clientBasePort + id - 1,
+    controllerPort: spec.controllerBasePort + id - 1,
+    saslPort: spec.saslBasePort + id - 1,
+    dir,
+    dataDir: path.join(dir, 'data'),
+    configFile: path.join(dir, 'server.properties'),
+    log4jFile: path.join(dir, 'log4j2.properties'),
+    logFile: path.join(dir, 'kafka.log'),
+    pidFile: path.join(dir, 'kafka.pid'),
+    versionFile: path.join(dir, 'kafka.version'),
+  };
+}
+
+export function allNodes(spec: LocalKafkaSpec): LocalNode[] {
+  return Array.from({ length: spec.nodes }, (_, i) => nodeLayout(spec, i + 1));
+}
+
+/** `127.0.0.1:<port>,...` for one listener of every node. */
+export function addresses(spec: LocalKafkaSpec, listener: 'clientPort' | 'saslPort'): string {
+  return allNodes(spec)
+    .map((n) => `${HOST}:${n[listener]}`)
+    .join(',');
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# How the npm scripts run their command: the bootstrap first (idempotent; options before `--`
+# go to it), then the command with the pinned Node.js LTS and node_modules/.bin first on PATH,
+# so jest, tsx, cdktf and every node they start run under that Node.js.
+#
+#   bash tools/run.sh [BOOTSTRAP OPTIONS] -- COMMAND [ARGS...]
+#   bash tools/run.sh --no-bootstrap -- COMMAND [ARGS...]   # only the Node.js LTS
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+bootstrap=1
+options=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --) shift; break ;;
+    --no-bootstrap) bootstrap=0; shift ;;
+    *) options+=("$1"); shift ;;
+  esac
+done
+if [ $# -eq 0 ]; then
+  echo "usage: bash tools/run.sh [--no-bootstrap | BOOTSTRAP OPTIONS] -- COMMAND [ARGS...]" >&2
+  exit 2
+fi
+if [ "$bootstrap" = 1 ]; then
+  bash "$root/tools/bootstrap.sh" "${options[@]}"
+fi
+node_bin="$(bash "$root/tools/node-lts.sh")"
+export PATH="$node_bin:$root/node_modules/.bin:$PATH"
+exec "$@"
