@@ -1,3 +1,4 @@
+import { runMain } from './local/process';
 import { jmxExporterArgs } from './jmx-exporter';
 import { ClusterStatus, clusterDown, clusterStatus, clusterUp } from './local/kafka';
 
@@ -46,10 +47,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runMain(() => main(process.argv.slice(2)));

@@ -1,3 +1,4 @@
+import { runMain } from './local/process';
 import { LocalKubernetesStatus, localKubernetes } from './local/kubernetes';
 
 const USAGE = 'usage: tsx tools/local-kubernetes.ts up | status | down [--purge]';
@@ -38,10 +39,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runMain(() => main(process.argv.slice(2)));

@@ -20,6 +20,7 @@ import { POSTS_DLQ_TOPIC, POSTS_TOPIC, CONSUMER_GROUP } from '../config/topics';
 import { LocalKafkaStack } from '../stacks/local-kafka-stack';
 import { jmxExporterArgs } from './jmx-exporter';
 import { clusterDown, clusterUp } from './local/kafka';
+import { runMain } from './local/process';
 import { PROJECT_ROOT, toolchainEnv } from './paths';
 import { step } from './progress';
 
@@ -166,9 +167,4 @@ async function main(): Promise<number> {
   return result;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err: Error) => {
-    console.error(`npm start: ${err.message}`);
-    process.exit(1);
-  });
+runMain(main, 'npm start');

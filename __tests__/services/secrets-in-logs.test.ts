@@ -3,12 +3,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Admin } from 'kafkajs';
-import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
-import { localCaFile, localSaslBootstrapServers, localUserPasswordFile } from '../../tools/local/kafka';
+import { localUserPasswordFile } from '../../tools/local/kafka';
 import { PROJECT_ROOT } from '../../tools/paths';
-import { bootstrapServers, uniqueName } from '../support/kafka';
+import { uniqueName } from '../support/kafka';
 import { KnownSecret, findSecrets, generatedSecrets } from '../support/secrets';
 import { ServiceProcess, createTopics, deleteTopics, kafka, processed } from './harness';
+import { grantPipelineAcls, revokePipelineAcls, securedEnv } from './secured';
 
 /**
  * The services with real SCRAM credentials on the local cluster's SASL_SSL listener, at debug
@@ -26,20 +26,8 @@ let known: KnownSecret[];
 const wrongPassword = randomBytes(18).toString('base64url');
 const wrongPasswordFile = path.join(scratch, 'wrong.password');
 
-function acl(args: readonly string[]): Promise<string> {
-  return runKafkaTool(KafkaTools.acls, ['--bootstrap-server', bootstrapServers(), ...args]);
-}
-
-function secured(user: 'producer' | 'consumer', overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    KAFKA_BROKERS: localSaslBootstrapServers(),
-    KAFKA_TLS_CA_FILE: localCaFile(),
-    KAFKA_SASL_USERNAME: user,
-    KAFKA_SASL_PASSWORD_FILE: localUserPasswordFile(user),
-    LOG_LEVEL: 'debug',
-    ...overrides,
-  };
-}
+/** At debug, where the services print the most. */
+const secured = (user: 'producer' | 'consumer', overrides: Record<string, string> = {}) => securedEnv(user, { LOG_LEVEL: 'debug', ...overrides });
 
 function start(service: 'producer' | 'consumer', env: Record<string, string>): ServiceProcess {
   const p = new ServiceProcess(service, env);
@@ -57,14 +45,7 @@ beforeAll(async () => {
   known = [...generatedSecrets(), { file: wrongPasswordFile, value: wrongPassword }];
   await admin.connect();
   await createTopics(admin, [t.topic, t.dlq]);
-  await Promise.all([
-    acl(['--add', '--allow-principal', 'User:producer', '--operation', 'Write', '--operation', 'Describe', '--topic', t.topic]),
-    acl(['--add', '--allow-principal', 'User:consumer', '--operation', 'Read', '--operation', 'Describe', '--topic', t.topic]),
-    acl(['--add', '--allow-principal', 'User:consumer', '--operation', 'Read', '--group', t.group]),
-    acl(['--add', '--allow-principal', 'User:consumer', '--operation', 'Write', '--operation', 'Describe', '--topic', t.dlq]),
-  ]);
-  // New ACLs reach each broker's authorizer through the metadata log.
-  await new Promise((r) => setTimeout(r, 1000));
+  await grantPipelineAcls(t);
 }, 120_000);
 
 afterAll(async () => {
@@ -72,7 +53,7 @@ afterAll(async () => {
     p.kill('SIGKILL');
     await p.exited;
   }
-  await acl(['--remove', '--force', '--topic', t.topic, '--topic', t.dlq, '--group', t.group]).catch(() => undefined);
+  await revokePipelineAcls(t);
   await deleteTopics(admin, [t.topic, t.dlq]);
   await admin.disconnect();
   fs.rmSync(scratch, { recursive: true, force: true });

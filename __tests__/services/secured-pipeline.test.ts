@@ -3,10 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Admin, IHeaders } from 'kafkajs';
 import { digest, payloadFor } from '../../services/shared/message';
-import { KafkaTools, runKafkaTool, runKeytool } from '../../tools/kafka-tool';
-import { localCaFile, localSaslBootstrapServers, localUserPasswordFile } from '../../tools/local/kafka';
-import { bootstrapServers, uniqueName } from '../support/kafka';
+import { runKeytool } from '../../tools/kafka-tool';
+import { uniqueName } from '../support/kafka';
 import { LogRecord, ServiceProcess, createTopics, deleteTopics, kafka, processed } from './harness';
+import { grantPipelineAcls, revokePipelineAcls, securedEnv } from './secured';
 
 /**
  * The services as they run in Kubernetes: TLS verified against a private CA, SCRAM-SHA-512 as
@@ -23,21 +23,6 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'secured-pipeline-'));
 
 const name = uniqueName('svc-secured');
 const t = { topic: name, dlq: `${name}.dlq`, group: `${name}-group`, noAcl: `${name}-no-acl` };
-
-function acl(args: readonly string[]): Promise<string> {
-  return runKafkaTool(KafkaTools.acls, ['--bootstrap-server', bootstrapServers(), ...args]);
-}
-
-/** The environment of a service on the SASL_SSL listener as `user`. */
-function secured(user: 'producer' | 'consumer', overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    KAFKA_BROKERS: localSaslBootstrapServers(),
-    KAFKA_TLS_CA_FILE: localCaFile(),
-    KAFKA_SASL_USERNAME: user,
-    KAFKA_SASL_PASSWORD_FILE: localUserPasswordFile(user),
-    ...overrides,
-  };
-}
 
 function start(service: 'producer' | 'consumer', env: Record<string, string>): ServiceProcess {
   const p = new ServiceProcess(service, env);
@@ -63,14 +48,7 @@ beforeAll(async () => {
   await admin.connect();
   await createTopics(admin, [t.topic, t.dlq, t.noAcl]);
   // The same grants config/topics.ts gives `posts` and `posts.dlq`, on this run's own names.
-  await Promise.all([
-    acl(['--add', '--allow-principal', 'User:producer', '--operation', 'Write', '--operation', 'Describe', '--topic', t.topic]),
-    acl(['--add', '--allow-principal', 'User:consumer', '--operation', 'Read', '--operation', 'Describe', '--topic', t.topic]),
-    acl(['--add', '--allow-principal', 'User:consumer', '--operation', 'Read', '--group', t.group]),
-    acl(['--add', '--allow-principal', 'User:consumer', '--operation', 'Write', '--operation', 'Describe', '--topic', t.dlq]),
-  ]);
-  // New ACLs reach each broker's authorizer through the metadata log, normally within milliseconds.
-  await new Promise((r) => setTimeout(r, 1000));
+  await grantPipelineAcls(t);
 }, 120_000);
 
 afterEach(async () => {
@@ -81,7 +59,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await acl(['--remove', '--force', '--topic', t.topic, '--topic', t.dlq, '--group', t.group]).catch(() => undefined);
+  await revokePipelineAcls(t);
   await deleteTopics(admin, [t.topic, t.dlq, t.noAcl]);
   await admin.disconnect();
   fs.rmSync(scratch, { recursive: true, force: true });
@@ -89,10 +67,10 @@ afterAll(async () => {
 
 describe('services over TLS with SCRAM-SHA-512 and ACLs on the local cluster', () => {
   test(`${COUNT.toLocaleString('en-US')} messages through SASL_SSL as producer and consumer, a malformed one to the DLQ as consumer`, async () => {
-    const consumer = start('consumer', secured('consumer', { KAFKA_TOPIC: t.topic, KAFKA_DLQ_TOPIC: t.dlq, KAFKA_GROUP_ID: t.group }));
+    const consumer = start('consumer', securedEnv('consumer', { KAFKA_TOPIC: t.topic, KAFKA_DLQ_TOPIC: t.dlq, KAFKA_GROUP_ID: t.group }));
     await consumer.waitFor('group joined', () => consumer.events('group_join').length > 0);
 
-    const producer = produce(t.topic, COUNT, secured('producer'));
+    const producer = produce(t.topic, COUNT, securedEnv('producer'));
     const code = await producer.exited;
     expect({ code, tail: code === 0 ? '' : producer.tail() }).toEqual({ code: 0, tail: '' });
     expect(producer.events('summary')[0]).toMatchObject({ ok: true, requested: COUNT, sent: COUNT });
@@ -123,12 +101,12 @@ describe('services over TLS with SCRAM-SHA-512 and ACLs on the local cluster', (
   test('a wrong password: the producer exits 1 with an authentication error', async () => {
     const wrong = path.join(scratch, 'wrong.password');
     fs.writeFileSync(wrong, 'not-the-password\n', { mode: 0o600 });
-    const summary = await expectProducerFails(t.topic, secured('producer', { KAFKA_SASL_PASSWORD_FILE: wrong }));
+    const summary = await expectProducerFails(t.topic, securedEnv('producer', { KAFKA_SASL_PASSWORD_FILE: wrong }));
     expect(summary.error).toMatch(/SASL SCRAM SHA512 authentication failed.*invalid credentials/i);
   }, 60_000);
 
   test('no Write ACL on a topic: the producer exits 1 with an authorization error', async () => {
-    const summary = await expectProducerFails(t.noAcl, secured('producer'));
+    const summary = await expectProducerFails(t.noAcl, securedEnv('producer'));
     expect(summary.error).toMatch(/not authorized to access topics/i);
   }, 60_000);
 
@@ -139,7 +117,7 @@ describe('services over TLS with SCRAM-SHA-512 and ACLs on the local cluster', (
     const otherCa = path.join(scratch, 'other-ca.crt');
     await runKeytool(['-exportcert', '-rfc', '-alias', 'ca', '-file', otherCa, ...store], env);
 
-    const summary = await expectProducerFails(t.topic, secured('producer', { KAFKA_TLS_CA_FILE: otherCa }));
+    const summary = await expectProducerFails(t.topic, securedEnv('producer', { KAFKA_TLS_CA_FILE: otherCa }));
     expect(summary.error).toMatch(/certificate/i);
     expect(summary.error).not.toMatch(/authenticat|authoriz/i);
   }, 90_000);

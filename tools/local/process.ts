@@ -127,3 +127,17 @@ export function tailFile(file: string, lines = 20): string {
 export function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ');
 }
+
+/**
+ * Runs a command-line entry point: exits with the code it returns, or prints `prefix: message`
+ * (no stack: these are errors for a user to act on) and exits 1.
+ */
+export function runMain(main: () => Promise<number>, prefix = 'error'): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`${prefix}: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

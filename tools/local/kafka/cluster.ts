@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { KafkaTools, javaBinary, kafkaClasspath, requireJavaAndKafka, runKafkaTool } from '../../kafka-tool';
 import { HOST, Log, ensurePortFree, errorText, isAlive, isListening, runningPidFrom, sleep, tailFile, waitForExit } from '../process';
 import { LocalKafkaSpec, LocalNode, addresses, allNodes, nodeLayout } from './layout';
-import { caFile, ensureScramUsers, ensureTls, userPasswordFile } from './secrets';
+import { LOCAL_SCRAM_USERS, caFile, ensureScramUsers, ensureTls, userPasswordFile } from './secrets';
 import { LOG4J2_PROPERTIES, serverProperties } from './server-config';
 import { formatStorage, isFormatted, loadOrCreateIdentity, removeIdentity } from './storage';
 
@@ -81,6 +81,8 @@ export interface ClusterDownOptions extends StopOptions {
 export interface WaitOptions {
   readonly timeoutMs?: number;
   readonly log?: Log;
+  /** Also wait until the SCRAM users authenticate on every SASL_SSL listener (default: once `up` has created them). */
+  readonly scramUsers?: boolean;
 }
 
 const MAX_LOG_BYTES = 20 * 1024 * 1024;
@@ -161,6 +163,7 @@ export class LocalKafkaCluster {
       if (status.healthy) {
         await ensureScramUsers(this.spec, bootstrapServers);
         this.warnIfNoSaslListener(status, log);
+        await this.waitForScramUsers(status, options.timeoutMs);
         log(`The ${this.spec.name} cluster is already running: ${bootstrapServers}`);
         return { bootstrapServers, startedNodes: [], durationMs: Date.now() - started };
       }
@@ -171,9 +174,10 @@ export class LocalKafkaCluster {
     }
     await this.prepareAndSpawn(toStart, options);
     log(`Waiting for the KRaft quorum and ${nodes.length} brokers (up to ${Math.round((options.timeoutMs ?? 120_000) / 1000)}s)`);
-    const status = await this.waitForHealthy({ timeoutMs: options.timeoutMs, log });
+    const status = await this.waitForHealthy({ timeoutMs: options.timeoutMs, log, scramUsers: false });
     await ensureScramUsers(this.spec, bootstrapServers);
     this.warnIfNoSaslListener(status, log);
+    await this.waitForScramUsers(status, options.timeoutMs);
     const durationMs = Date.now() - started;
     log(`The ${this.spec.name} cluster is up in ${(durationMs / 1000).toFixed(1)}s: ${bootstrapServers} (SASL_SSL ${this.saslBootstrapServers()})`);
     return { bootstrapServers, startedNodes: toStart.map((n) => n.id), durationMs };
@@ -352,7 +356,10 @@ export class LocalKafkaCluster {
       if (Array.isArray(brokers) && sameIds(brokers, ids)) {
         const quorum = await this.describeQuorum().catch((err: unknown) => errorText(err));
         if (typeof quorum !== 'string' && ids.includes(quorum.leaderId) && sameIds(quorum.voters, ids)) {
-          return this.status();
+          const status = await this.status();
+          // A restarted broker answers before it has replayed every SCRAM credential.
+          if (options.scramUsers ?? this.scramUsersCreated()) await this.waitForScramUsers(status, Math.max(timeoutMs - (Date.now() - started), 10_000));
+          return status;
         }
         summary = `brokers [${brokers.join(',')}] registered, quorum: ${typeof quorum === 'string' ? quorum : `leader ${quorum.leaderId}, voters [${quorum.voters.join(',')}]`}`;
       } else {
@@ -455,6 +462,50 @@ export class LocalKafkaCluster {
     fs.writeFileSync(node.pidFile, `${child.pid}\n`);
     fs.writeFileSync(node.versionFile, `${version}\n`);
     return child.pid;
+  }
+
+  /** Whether `up` has created the SCRAM users (their password files exist). */
+  private scramUsersCreated(): boolean {
+    return LOCAL_SCRAM_USERS.every((name) => fs.existsSync(userPasswordFile(this.spec, name)));
+  }
+
+  /**
+   * Waits until every SCRAM user authenticates on every node's SASL_SSL listener. Credentials
+   * reach each broker asynchronously through the metadata log, so a client that connects right
+   * after they were set, or right after a broker restarted, can be refused for a moment; kafkajs
+   * treats that refusal as fatal.
+   */
+  private async waitForScramUsers(status: ClusterStatus, timeoutMs = 60_000): Promise<void> {
+    const ca = fs.readFileSync(caFile(this.spec), 'utf8');
+    const probes = status.nodes
+      .filter((n) => n.saslListening)
+      .flatMap((n) => LOCAL_SCRAM_USERS.map((username) => ({ address: `${HOST}:${n.saslPort}`, username })));
+    const deadline = Date.now() + timeoutMs;
+    for (const probe of probes) {
+      const password = fs.readFileSync(userPasswordFile(this.spec, probe.username), 'utf8').trim();
+      for (;;) {
+        const admin = new Kafka({
+          clientId: `${this.spec.name}-scram-probe`,
+          brokers: [probe.address],
+          ssl: { ca: [ca] },
+          sasl: { mechanism: 'scram-sha-512', username: probe.username, password },
+          logLevel: logLevel.NOTHING,
+          connectionTimeout: 3000,
+          requestTimeout: 5000,
+          retry: { retries: 0 },
+        }).admin();
+        const error = await admin.connect().then(
+          () => undefined,
+          (err: unknown) => errorText(err),
+        );
+        await admin.disconnect().catch(() => undefined);
+        if (error === undefined) break;
+        if (Date.now() > deadline) {
+          throw new Error(`SCRAM user "${probe.username}" cannot authenticate on ${probe.address} after ${Math.round(timeoutMs / 1000)}s: ${error}`);
+        }
+        await sleep(500);
+      }
+    }
   }
 
   /** Nodes started before the SASL_SSL listener existed keep running without it until restarted. */
