@@ -87,6 +87,6 @@ export async function leaderKillResume(ctx: BenchContext, cluster: LocalKafkaClu
       await cluster.waitForHealthy({ log: () => undefined });
       await waitForFullIsr(ctx.admin, topic).catch(() => undefined);
     }
-    await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
   }
 }

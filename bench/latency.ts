@@ -42,7 +42,7 @@ export async function serviceLatency(ctx: BenchContext, rate: number, seconds: n
     return { samples: latencies.length, ...percentiles(latencies) };
   } finally {
     await consumer.stop();
-    await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
   }
 }
 
@@ -64,6 +64,6 @@ export async function kafkaToolLatency(ctx: BenchContext, messages: number, prop
     if (!m) throw new Error(`unexpected EndToEndLatency output:\n${out.slice(-2000)}`);
     return { samples: messages, p50: Number(m[1]), p99: Number(m[2]), p999: Number(m[3]) };
   } finally {
-    await ctx.admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
   }
 }

@@ -113,14 +113,14 @@ async function producerSection(ctx: BenchContext, o: Options, payloadFile: strin
       const topic = await freshTopic(ctx, `produce-svc-${i}`);
       const r = await produceWithService(ctx, topic, o.messages);
       log(`producer run ${i}/${o.runs}: service ${rate(r)}`);
-      await ctx.admin.deleteTopics({ topics: [topic] });
+      await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] });
       return r;
     },
     async (i) => {
       const topic = await freshTopic(ctx, `produce-perf-${i}`);
       const r = await produceWithKafkaTool(ctx, topic, o.messages, payloadFile);
       log(`producer run ${i}/${o.runs}: ProducerPerformance ${rate(r)}`);
-      await ctx.admin.deleteTopics({ topics: [topic] });
+      await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] });
       return r;
     },
   );
@@ -144,7 +144,7 @@ async function consumerSection(ctx: BenchContext, o: Options): Promise<Throughpu
       return r;
     },
   );
-  await ctx.admin.deleteTopics({ topics: [topic] });
+  await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] });
   return compare('ConsumerPerformance', a, b);
 }
 

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       const r = await consumeWithService(ctx, topic, messages, profiled);
       console.log(`consumer: ${Math.round(r.messagesPerSecond)} msg/s`);
     }
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
   } finally {
     await admin.disconnect();
   }

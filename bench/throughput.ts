@@ -117,9 +117,9 @@ export async function consumeWithKafkaTool(ctx: BenchContext, topic: string, mes
   return run(consumed, Number(row[7]) / 1000, ctx.shape.messageBytes);
 }
 
-/** A fresh posts-like topic named after the run. */
+/** A fresh posts-like topic named after the run, and its `.dlq`, which the consumer service requires. */
 export async function freshTopic(ctx: BenchContext, what: string): Promise<string> {
   const topic = `${ctx.runId}-${what}`;
-  await createPostsLikeTopic(ctx.admin, topic);
+  await Promise.all([createPostsLikeTopic(ctx.admin, topic), createPostsLikeTopic(ctx.admin, `${topic}.dlq`)]);
   return topic;
 }

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
         if (kind === 'producer') {
           const topic = await freshTopic(ctx, `p${i}-${Date.now().toString(36)}`);
           figures = [(await produceWithService(ctx, topic, messages, settings(v))).messagesPerSecond];
-          await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+          await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
         } else if (kind === 'consumer') {
           figures = [(await consumeWithService(ctx, filled!, messages, settings(v))).messagesPerSecond];
         } else {
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
         console.log(`run ${i}/${runs} ${v}: ${figures.map((f) => Math.round(f)).join(' / ')}`);
       }
     }
-    if (filled) await admin.deleteTopics({ topics: [filled] }).catch(() => undefined);
+    if (filled) await admin.deleteTopics({ topics: [filled, `${filled}.dlq`] }).catch(() => undefined);
   } finally {
     await admin.disconnect();
   }

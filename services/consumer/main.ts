@@ -123,6 +123,11 @@ async function main(): Promise<number> {
   };
 
   try {
+    await client.requireTopics([
+      { topic: cfg.topic, setting: 'KAFKA_TOPIC', operation: 'Read' },
+      // Checked now, not when the first malformed message needs it.
+      { topic: cfg.dlqTopic, setting: 'KAFKA_DLQ_TOPIC', operation: 'Write' },
+    ]);
     await dlq.connect();
     await consumer.start(handler);
     logger.info({ event: 'start', topic: cfg.topic, dlqTopic: cfg.dlqTopic, groupId: cfg.groupId }, `consuming ${cfg.topic} as ${cfg.groupId}`);

@@ -23,7 +23,8 @@ async function main(): Promise<number> {
   const logger = createLogger('producer', cfg.logLevel);
   const metrics = createMetrics('producer');
   const shutdown = handleShutdown(cfg.shutdownTimeoutMs, logger);
-  const producer = new KafkaClient(cfg.kafka, logger).producer({ compression: cfg.compression, sessions: cfg.sessions });
+  const client = new KafkaClient(cfg.kafka, logger);
+  const producer = client.producer({ compression: cfg.compression, sessions: cfg.sessions });
   const http = await startHttpServer(cfg.httpPort, () => producer.isConnected(), metrics, logger);
   const produced = metrics.produced.labels({ topic: cfg.topic });
   const debug = logger.isLevelEnabled('debug');
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
   let failure: string | undefined;
   try {
     await producer.connect();
+    await client.requireTopics([{ topic: cfg.topic, setting: 'KAFKA_TOPIC', operation: 'Write' }]);
     logger.info(
       { event: 'start', topic: cfg.topic, count: cfg.count, rateLimit: cfg.rateLimit, batchSize: cfg.batchSize, lingerMs: cfg.lingerMs, compression: cfg.compression, idPrefix: cfg.idPrefix },
       'producing',

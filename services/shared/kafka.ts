@@ -40,6 +40,15 @@ export interface BatchControl {
 
 export type BatchHandler = (messages: readonly IncomingMessage[], control: BatchControl) => Promise<void>;
 
+/** A topic a service uses, with the setting that names it (for the error message). */
+export interface RequiredTopic {
+  readonly topic: string;
+  /** Environment variable that names the topic, e.g. `KAFKA_DLQ_TOPIC`. */
+  readonly setting: string;
+  /** What the service needs to do with it, e.g. `Write`; named in an authorization error. */
+  readonly operation: 'Read' | 'Write';
+}
+
 export interface MessageProducer {
   connect(): Promise<void>;
   /** Resolves when every message is acknowledged by all in-sync replicas (acks=all). */
@@ -161,6 +170,26 @@ export class KafkaClient {
 
   constructor(cfg: KafkaConnectionConfig, private readonly logger: Logger) {
     this.kafka = new Kafka(kafkaConfig(cfg, logger));
+  }
+
+  /**
+   * Fails, before anything is read or written, when a topic the service uses does not exist or
+   * its user may not describe it, with an error naming the topic, its setting and the fix.
+   * Otherwise a missing topic shows up later as kafkajs' bare `This server does not host this
+   * topic-partition`, and a missing DLQ only when the first malformed message arrives.
+   */
+  async requireTopics(required: readonly RequiredTopic[]): Promise<void> {
+    const admin = this.kafka.admin({ retry: { retries: 2 } });
+    await admin.connect();
+    try {
+      for (const r of required) {
+        await admin.fetchTopicMetadata({ topics: [r.topic] }).catch((err: unknown) => {
+          throw explainTopicError(err, r);
+        });
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /**
@@ -411,6 +440,29 @@ export class KafkaClient {
       },
       isReady: () => joined && !stopped,
     };
+  }
+}
+
+/** kafkajs' protocol error type (`UNKNOWN_TOPIC_OR_PARTITION`), also through its retry wrapper. */
+function protocolErrorType(err: unknown): string | undefined {
+  for (let e = err as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof e.type === 'string') return e.type;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return undefined;
+}
+
+function explainTopicError(err: unknown, r: RequiredTopic): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  switch (protocolErrorType(err)) {
+    case 'UNKNOWN_TOPIC_OR_PARTITION':
+      return new Error(
+        `topic "${r.topic}" (${r.setting}) does not exist: create it with kafka-stack (the platform's topics are declared in config/topics.ts) or set ${r.setting} to an existing topic`,
+      );
+    case 'TOPIC_AUTHORIZATION_FAILED':
+      return new Error(`${message}: this service's user may not use topic "${r.topic}" (${r.setting}); grant it Describe and ${r.operation} on the topic (config/topics.ts)`);
+    default:
+      return err instanceof Error ? err : new Error(message);
   }
 }
 
