@@ -82,7 +82,7 @@ describe('producer and consumer services on the local cluster', () => {
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
 
-    await produce(t.topic, 10_000, t.topic);
+    const producer = await produce(t.topic, 10_000, t.topic);
     await consumer.waitFor('10,000 distinct ids', () => distinctIds(processed(consumer)).size >= 10_000, 60_000);
 
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -92,6 +92,8 @@ describe('producer and consumer services on the local cluster', () => {
     const stopped = await stopGracefully(consumer);
     expectComplete(processed(consumer), t.topic, 10_000);
     expect(stopped).toMatchObject({ processed: 10_000, duplicates: 0, dlq: 0 });
+    // Every line either service printed is a JSON log record: nothing on stderr (Node.js warnings included).
+    for (const p of [producer, consumer]) expect({ service: p.service, stderr: p.stderr.join(''), unparsed: p.events('unparsed') }).toEqual({ service: p.service, stderr: '', unparsed: [] });
   }, 110_000);
 
   test('a consumer started after the producer finished reads all 10,000 from the beginning', async () => {

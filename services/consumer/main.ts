@@ -7,6 +7,7 @@ import {
   digest,
   handleShutdown,
   loadConfigOrExit,
+  logProcessWarnings,
   parseMessage,
   startHttpServer,
   withTimeout,
@@ -23,6 +24,7 @@ import { RecentIds } from './recent-ids';
 async function main(): Promise<number> {
   const cfg = loadConfigOrExit('consumer', () => loadConsumerConfig(process.env));
   const logger = createLogger('consumer', cfg.logLevel);
+  logProcessWarnings(logger);
   const metrics = createMetrics('consumer');
   const shutdown = handleShutdown(cfg.shutdownTimeoutMs, logger);
   const client = new KafkaClient(cfg.kafka, logger);

@@ -7,6 +7,7 @@ import {
   encodeNewMessage,
   handleShutdown,
   loadConfigOrExit,
+  logProcessWarnings,
   sleep,
   startHttpServer,
   withTimeout,
@@ -21,6 +22,7 @@ import { ProducerConfig, loadProducerConfig } from './config';
 async function main(): Promise<number> {
   const cfg = loadConfigOrExit('producer', () => loadProducerConfig(process.env));
   const logger = createLogger('producer', cfg.logLevel);
+  logProcessWarnings(logger);
   const metrics = createMetrics('producer');
   const shutdown = handleShutdown(cfg.shutdownTimeoutMs, logger);
   const client = new KafkaClient(cfg.kafka, logger);

@@ -41,6 +41,20 @@ export function handleShutdown(timeoutMs: number, logger: Logger): Shutdown {
   };
 }
 
+/**
+ * Node.js process warnings as log lines, so stderr carries nothing a log pipeline cannot parse.
+ * One is dropped: kafkajs 2.2.4 arms its request-queue timer with a negative delay whenever it is
+ * not throttled; Node.js runs such a timer after 1 ms, as it always did, but Node.js 24 also warns
+ * (TimeoutNegativeWarning) every time.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    logger.warn({ event: 'process_warning', warning: { name: warning.name, message: warning.message } }, `${warning.name}: ${warning.message}`);
+  });
+}
+
 /** Exit code for a configuration problem, distinct from runtime failures (1). */
 export const EXIT_CONFIG = 2;
 
