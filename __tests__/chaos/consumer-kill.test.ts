@@ -69,6 +69,7 @@ test('consumer SIGKILLed mid-batch and restarted: every message processed at lea
   phase('all processed');
   second.kill('SIGTERM');
   expect(await second.exited).toBe(0);
+  phase('restarted consumer stopped');
 
   const all = processed(first, second);
   const missing = [...inTopic.ids.keys()].filter((id) => !seen().has(id));
@@ -81,5 +82,8 @@ test('consumer SIGKILLed mid-batch and restarted: every message processed at lea
   // Only what was processed after the last commit comes again: at most one commit interval per partition.
   expect(duplicates).toBeLessThanOrEqual(PARTITIONS * COMMIT_EVERY);
   expect(await groupLag(group)).toEqual(Array(PARTITIONS).fill(0));
+  phase('group lag read');
   await dropTopics(admin(), [topic, `${topic}.dlq`]);
+  phase('topics dropped');
+  console.log(`[chaos] consumer SIGKILL phases: ${phases.join(', ')}`);
 }, 600_000);
