@@ -4,12 +4,15 @@ import { attachJmxExporter, jmxExporterArgs } from '../../tools/jmx-exporter';
 import { postgresRunning, postgresUp } from '../../tools/local-postgres';
 import { STARTED_BY_TESTS_MARKER } from './kafka';
 import { POSTGRES_STARTED_BY_TESTS_MARKER } from './postgres';
+import { useRunScratch } from './scratch';
 
 /**
  * One local Kafka cluster and one PostgreSQL per test run: reuse running ones, otherwise
  * start them and remember that, so teardown stops only what the run started.
  */
 export default async function globalSetup(): Promise<void> {
+  // First, so every temporary file of the run (the clusters' included) lands in the run's scratch directory.
+  useRunScratch();
   const log = (line: string) => console.log(`[local-kafka] ${line}`);
   // Every node carries the JMX exporter with the rules kafka-stack deploys, so alert tests scrape real metrics.
   const result = await clusterUp({ extraJvmArgs: jmxExporterArgs, log });

@@ -5,6 +5,7 @@ import { CHAOS_STARTED_MARKER } from '../chaos/runs';
 import { postgresDown } from '../../tools/local-postgres';
 import { STARTED_BY_TESTS_MARKER } from './kafka';
 import { POSTGRES_STARTED_BY_TESTS_MARKER } from './postgres';
+import { removeRunScratch } from './scratch';
 
 /** Stops what this run's global setup started; a developer's own cluster or database stays up. */
 export default async function globalTeardown(): Promise<void> {
@@ -16,7 +17,9 @@ export default async function globalTeardown(): Promise<void> {
     postgresDown();
     fs.rmSync(POSTGRES_STARTED_BY_TESTS_MARKER, { force: true });
   }
-  if (!fs.existsSync(STARTED_BY_TESTS_MARKER)) return;
-  await clusterDown({ log: (line) => console.log(`[local-kafka] ${line}`) });
-  fs.rmSync(STARTED_BY_TESTS_MARKER, { force: true });
+  if (fs.existsSync(STARTED_BY_TESTS_MARKER)) {
+    await clusterDown({ log: (line) => console.log(`[local-kafka] ${line}`) });
+    fs.rmSync(STARTED_BY_TESTS_MARKER, { force: true });
+  }
+  removeRunScratch();
 }
