@@ -7,5 +7,7 @@ module.exports = {
   // One local Kafka cluster per test run, shared by every suite.
   globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
   globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
+  // Suites that need the local Kubernetes last, while its binaries may still be building.
+  testSequencer: '<rootDir>/__tests__/support/sequencer.js',
   testTimeout: 120000,
 };

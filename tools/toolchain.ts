@@ -7,7 +7,8 @@
  *
  *   tsx tools/toolchain.ts                 # what the project needs
  *   tsx tools/toolchain.ts --with-opentofu # also build OpenTofu when Terraform is present
- *   tsx tools/toolchain.ts --with-kubernetes # also the local Kubernetes (npm test, npm run k8s:up)
+ *   tsx tools/toolchain.ts --with-kubernetes # also the local Kubernetes (npm run k8s:up)
+ *   tsx tools/toolchain.ts --only-kubernetes # just the local Kubernetes (npm test builds it so, in the background)
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -151,6 +152,13 @@ function writeToolchainEnv({ cli, terraform, opentofu }: Clis): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  if (process.argv.includes('--only-kubernetes')) {
+    // npm test's background build (__tests__/support/kubernetes-build.ts): it writes nothing the running tests read.
+    fs.mkdirSync(paths.logs, { recursive: true });
+    linkTool('kubectl', (await ensureKubernetesBinaries()).kubectl);
+    console.log(`local Kubernetes binaries ready in ${Math.round((Date.now() - started) / 1000)}s`);
+    return;
+  }
   const withOpenTofu = process.argv.includes('--with-opentofu');
   fs.mkdirSync(paths.logs, { recursive: true });
   await ensureSystemPackages();

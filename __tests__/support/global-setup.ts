@@ -4,6 +4,7 @@ import { attachJmxExporter, jmxExporterArgs } from '../../tools/jmx-exporter';
 import { postgresRunning, postgresUp } from '../../tools/local-postgres';
 import { STARTED_BY_TESTS_MARKER } from './kafka';
 import { POSTGRES_STARTED_BY_TESTS_MARKER } from './postgres';
+import { startKubernetesBuild } from './kubernetes-build';
 import { useRunScratch } from './scratch';
 
 /**
@@ -13,6 +14,7 @@ import { useRunScratch } from './scratch';
 export default async function globalSetup(): Promise<void> {
   // First, so every temporary file of the run (the clusters' included) lands in the run's scratch directory.
   useRunScratch();
+  startKubernetesBuild((line) => console.log(`[local-kubernetes] ${line}`));
   const log = (line: string) => console.log(`[local-kafka] ${line}`);
   // Every node carries the JMX exporter with the rules kafka-stack deploys, so alert tests scrape real metrics.
   const result = await clusterUp({ extraJvmArgs: jmxExporterArgs, log });

@@ -9,7 +9,7 @@ import { localBootstrapServers } from '../../../tools/local/kafka';
 import { KubeApi, KubeApiError, KubeObject, resourcePath } from '../../../tools/local/kubernetes';
 import { postgresUp } from '../../../tools/local-postgres';
 import { summarizePlan } from '../../../tools/plan-summary';
-import { paths, PROJECT_ROOT } from '../../../tools/paths';
+import { PROJECT_ROOT } from '../../../tools/paths';
 import {
   chartBundleDir,
   CommandRun,
@@ -22,6 +22,7 @@ import {
   ConfigChange,
 } from '../../support/deploy';
 import { SimulatedStrimziOperator } from '../../support/simulated-strimzi-operator';
+import { kubernetesBinariesReady } from '../../support/kubernetes-build';
 
 /**
  * The `dev` environment deployed for real, through the project's npm scripts and workflow
@@ -94,11 +95,12 @@ async function plansFor(label: string, change: ConfigChange, variables: NodeJS.P
   return summaries;
 }
 
+/** Long enough for a first build of the local Kubernetes binaries to finish (kubernetes-build.ts). */
+const BUILD_WAIT_MS = 45 * 60_000;
+
 beforeAll(async () => {
-  // addons-stack installs the Strimzi CRDs with kubectl: the one the bootstrap builds and links.
-  if (!fs.existsSync(path.join(paths.bin, 'kubectl'))) {
-    throw new Error(`${path.join(paths.bin, 'kubectl')} is missing: run \`npm run bootstrap -- --with-kubernetes\` (npm test does)`);
-  }
+  // The binaries, and the kubectl that addons-stack installs the Strimzi CRDs with, may still be building.
+  await kubernetesBinariesReady((line) => console.log(`[deploy-test] ${line}`), BUILD_WAIT_MS);
   fs.rmSync(path.join(DEPLOY_TEST_DIR, 'logs'), { recursive: true, force: true });
   // A clean control plane for every run; the one `npm run k8s:up` starts is not touched.
   await deployTestKubernetes.down({ purge: true, log: () => undefined });
@@ -136,7 +138,7 @@ beforeAll(async () => {
 
   operator = new SimulatedStrimziOperator(api, 'kafka');
   operator.start();
-}, 10 * MINUTE);
+}, BUILD_WAIT_MS + 10 * MINUTE);
 
 afterAll(async () => {
   await operator?.stop();

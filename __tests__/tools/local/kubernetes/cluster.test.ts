@@ -4,6 +4,7 @@ import * as path from 'path';
 import { localKubernetes } from '../../../../config';
 import { COMPONENTS, KubeApi, KubeObject, LocalKubernetes, localKubernetesLayout, resourcePath } from '../../../../tools/local/kubernetes';
 import { CACHE_DIR, PROJECT_ROOT } from '../../../../tools/paths';
+import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
 
 /** Its own control plane (ports 200 above the project's), so `npm run k8s:up`'s stays untouched. */
 const config = {
@@ -27,9 +28,13 @@ function occupy(port: number): Promise<net.Server> {
   });
 }
 
+/** Long enough for a first build of the local Kubernetes binaries to finish (kubernetes-build.ts). */
+const BUILD_WAIT_MS = 45 * 60_000;
+
 beforeAll(async () => {
+  await kubernetesBinariesReady((line) => console.log(`[local-kubernetes] ${line}`), BUILD_WAIT_MS);
   await cluster.down({ purge: true, log: quiet });
-}, 120_000);
+}, BUILD_WAIT_MS + 120_000);
 
 afterAll(async () => {
   api?.close();

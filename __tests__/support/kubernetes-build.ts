@@ -1,0 +1,68 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { kubernetesBinaryPaths } from '../../tools/local/kubernetes/build';
+import { isAlive, tailFile } from '../../tools/local/process';
+import { CACHE_DIR, PROJECT_ROOT, paths } from '../../tools/paths';
+
+/**
+ * The local Kubernetes binaries take the longest to build on a fresh machine (about 9 minutes on
+ * two idle cores). `npm test` does not wait for them: the global setup starts their build in the
+ * background at the lowest CPU priority, the suites that need them run last (jest's
+ * testSequencer, __tests__/support/sequencer.js), and those suites wait here. On a machine that
+ * has built them once this is a lookup.
+ */
+const LOG = path.join(CACHE_DIR, 'logs', 'kubernetes-build.log');
+const STATUS = path.join(CACHE_DIR, 'logs', 'kubernetes-build.status');
+const PID = path.join(CACHE_DIR, 'logs', 'kubernetes-build.pid');
+
+const built = () => Object.values(kubernetesBinaryPaths()).every((file) => fs.existsSync(file)) && fs.existsSync(path.join(paths.bin, 'kubectl'));
+
+function buildPid(): number | undefined {
+  const pid = Number(fs.existsSync(PID) ? fs.readFileSync(PID, 'utf8').trim() : NaN);
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+/** Starts the build unless the binaries are there or a build already runs; returns at once. */
+export function startKubernetesBuild(log: (line: string) => void): void {
+  if (built() || buildPid() !== undefined) return;
+  fs.mkdirSync(path.dirname(LOG), { recursive: true });
+  fs.rmSync(STATUS, { force: true });
+  const out = fs.openSync(LOG, 'w');
+  // Only the Kubernetes part of the bootstrap: the rest is in place, and its files are being read.
+  const child = spawn(
+    'sh',
+    ['-c', `nice -n 19 "$0" tools/toolchain.ts --only-kubernetes; echo $? > "$1"`, path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), STATUS],
+    { cwd: PROJECT_ROOT, stdio: ['ignore', out, out], detached: true },
+  );
+  fs.closeSync(out);
+  child.unref();
+  fs.writeFileSync(PID, `${child.pid}\n`);
+  log(`building the local Kubernetes binaries in the background (log: ${LOG}); the suites that need them run last`);
+}
+
+/** Waits for the background build (progress every 30 s); builds in the foreground if none runs. Throws with the log's end if it failed. */
+export async function kubernetesBinariesReady(log: (line: string) => void = console.log, timeoutMs = 45 * 60_000): Promise<void> {
+  if (built()) return;
+  // None running (a run of single suites, or an earlier build that failed): start one now.
+  if (buildPid() === undefined) startKubernetesBuild(log);
+  const started = Date.now();
+  let reported = started;
+  while (!fs.existsSync(STATUS) || fs.readFileSync(STATUS, 'utf8').trim() === '') {
+    if (buildPid() === undefined && !fs.existsSync(STATUS)) throw new Error(`the local Kubernetes build stopped without a result; see ${LOG}:\n${tailFile(LOG)}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`the local Kubernetes build did not finish within ${timeoutMs / 60_000} minutes; see ${LOG}:\n${tailFile(LOG)}`);
+    if (Date.now() - reported >= 30_000) {
+      log(`  ... waiting for the local Kubernetes build (${Math.round((Date.now() - started) / 1000)}s): ${tailFile(LOG, 1).trim()}`);
+      reported = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const code = fs.readFileSync(STATUS, 'utf8').trim();
+  if (code !== '0' || !built()) throw new Error(`building the local Kubernetes binaries failed (exit ${code}); see ${LOG}:\n${tailFile(LOG)}`);
+}
+
+/** At the end of a run: a build still running (no suite needed it) is stopped; Go keeps what it compiled. */
+export function stopKubernetesBuild(): void {
+  const pid = buildPid();
+  if (pid !== undefined) process.kill(-pid, 'SIGTERM');
+}
