@@ -1,3 +1,4 @@
+import * as os from 'os';
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { environments } from '../../config';
@@ -34,7 +35,7 @@ describe('deploy order checks', () => {
 
   it('refuses a check of a stack whose outputs are never read (a misspelt stack name)', () => {
     class Reader extends PlatformStack {}
-    const app = new App({ outdir: '/tmp' });
+    const app = new App({ outdir: os.tmpdir() });
     const source = new TerraformStack(app, 'source-stack');
     const out = new TerraformOutput(source, 'x', { value: 'v' });
     const reader = new Reader(app, 'reader-stack', { env: environments.prod });

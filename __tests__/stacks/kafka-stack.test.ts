@@ -244,7 +244,7 @@ describe('the Strimzi operator in addons-stack', () => {
 });
 
 describe('the values workloads-stack consumes', () => {
-  const app = buildApp(new App({ outdir: fs.mkdtempSync('/tmp/kafka-stack-api-'), context: { environment: 'dev' } }));
+  const app = buildApp(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-stack-api-')), context: { environment: 'dev' } }));
   const stack = app.node.findChild('kafka-stack') as KafkaStack;
 
   it('are references to this stack, not copied literals', () => {
