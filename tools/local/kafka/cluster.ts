@@ -513,8 +513,8 @@ export class LocalKafkaCluster {
   }
 }
 
-/** One SCRAM-SHA-512 login over TLS, no retry: undefined when it succeeds, else the error. */
-async function scramLogin(address: string, ca: string, username: string, password: string, clientId: string): Promise<string | undefined> {
+/** One SCRAM-SHA-512 login over TLS, no retry (as kafkajs' services do): undefined when it succeeds, else the error. */
+export async function scramLogin(address: string, ca: string, username: string, password: string, clientId: string): Promise<string | undefined> {
   const admin = new Kafka({
     clientId,
     brokers: [address],

@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import * as net from 'net';
-import { Kafka, logLevel } from 'kafkajs';
 import { environments } from '../../../../config';
 import {
   LOCAL_SCRAM_USERS,
@@ -10,6 +9,7 @@ import {
   localNode,
   localNodes,
   localUserPasswordFile,
+  scramLogin,
   startNode,
   stopNode,
   waitForHealthy,
@@ -26,24 +26,10 @@ function occupy(port: number): Promise<net.Server> {
   });
 }
 
-/** One SCRAM login on one broker, no retry: kafkajs gives up on the first refusal, so the services do too. */
-async function scramLogin(port: number, username: string): Promise<string> {
-  const admin = new Kafka({
-    clientId: 'cluster-test',
-    brokers: [`127.0.0.1:${port}`],
-    ssl: { ca: [fs.readFileSync(localCaFile(), 'utf8')] },
-    sasl: { mechanism: 'scram-sha-512', username, password: fs.readFileSync(localUserPasswordFile(username), 'utf8').trim() },
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
-    return 'authenticated';
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+/** One SCRAM login on one broker with the local cluster's CA and the user's password file. */
+async function loginAs(port: number, username: string): Promise<string> {
+  const error = await scramLogin(`127.0.0.1:${port}`, fs.readFileSync(localCaFile(), 'utf8'), username, fs.readFileSync(localUserPasswordFile(username), 'utf8').trim(), 'cluster-test');
+  return error ?? 'authenticated';
 }
 
 const release = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
@@ -125,7 +111,7 @@ describe('local Kafka cluster', () => {
       expect(status.quorum?.voters).toEqual(ids);
       expect(status.healthy).toBe(true);
       // Healthy includes the credentials: a restarted broker replays them from the metadata log after it answers.
-      const logins = await Promise.all(LOCAL_SCRAM_USERS.map(async (user) => [user, await scramLogin(localNode(victim).saslPort, user)]));
+      const logins = await Promise.all(LOCAL_SCRAM_USERS.map(async (user) => [user, await loginAs(localNode(victim).saslPort, user)]));
       expect(Object.fromEntries(logins)).toEqual(Object.fromEntries(LOCAL_SCRAM_USERS.map((user) => [user, 'authenticated'])));
     }, 120_000);
   });
