@@ -12,21 +12,22 @@ import { LocalKubernetes, localKubernetesLayout } from '../../tools/local/kubern
  * a user or a workflow types them.
  */
 
+/** The project's local Kubernetes settings with every port moved by `offset`, for a test's own control plane. */
+export function shiftedKubernetesConfig(offset: number): typeof localKubernetes {
+  const k = localKubernetes;
+  return {
+    ...k,
+    apiServerPort: k.apiServerPort + offset,
+    etcdClientPort: k.etcdClientPort + offset,
+    etcdPeerPort: k.etcdPeerPort + offset,
+    controllerManagerPort: k.controllerManagerPort + offset,
+    schedulerPort: k.schedulerPort + offset,
+    kwokPort: k.kwokPort + offset,
+  };
+}
+
 /** The deploy tests' control plane: ports 100 above the project's, its own folder. */
-export const deployTestKubernetes = new LocalKubernetes(
-  localKubernetesLayout(
-    {
-      ...localKubernetes,
-      apiServerPort: localKubernetes.apiServerPort + 100,
-      etcdClientPort: localKubernetes.etcdClientPort + 100,
-      etcdPeerPort: localKubernetes.etcdPeerPort + 100,
-      controllerManagerPort: localKubernetes.controllerManagerPort + 100,
-      schedulerPort: localKubernetes.schedulerPort + 100,
-      kwokPort: localKubernetes.kwokPort + 100,
-    },
-    path.join(CACHE_DIR, 'deploy-test', 'kubernetes'),
-  ),
-);
+export const deployTestKubernetes = new LocalKubernetes(localKubernetesLayout(shiftedKubernetesConfig(100), path.join(CACHE_DIR, 'deploy-test', 'kubernetes')));
 
 export interface CommandRun {
   readonly command: string;

@@ -1,21 +1,13 @@
 import { spawnSync } from 'child_process';
 import * as net from 'net';
 import * as path from 'path';
-import { localKubernetes } from '../../../../config';
 import { COMPONENTS, KubeApi, KubeObject, LocalKubernetes, localKubernetesLayout, resourcePath } from '../../../../tools/local/kubernetes';
 import { CACHE_DIR, PROJECT_ROOT } from '../../../../tools/paths';
 import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
+import { shiftedKubernetesConfig } from '../../../support/deploy';
 
 /** Its own control plane (ports 200 above the project's), so `npm run k8s:up`'s stays untouched. */
-const config = {
-  ...localKubernetes,
-  apiServerPort: localKubernetes.apiServerPort + 200,
-  etcdClientPort: localKubernetes.etcdClientPort + 200,
-  etcdPeerPort: localKubernetes.etcdPeerPort + 200,
-  controllerManagerPort: localKubernetes.controllerManagerPort + 200,
-  schedulerPort: localKubernetes.schedulerPort + 200,
-  kwokPort: localKubernetes.kwokPort + 200,
-};
+const config = shiftedKubernetesConfig(200);
 const cluster = new LocalKubernetes(localKubernetesLayout(config, path.join(CACHE_DIR, 'test-kubernetes')));
 const quiet = () => undefined;
 let api: KubeApi;
