@@ -91,7 +91,7 @@ async function main(): Promise<number> {
     latency.observe(Math.max(0, latencyMs) / 1000);
     if (logEachMessage) {
       logger.debug(
-        { event: 'message', id, createdAt, topic: m.topic, partition: m.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, payloadBytes: Buffer.byteLength(payload), payloadDigest: digest(payload), latencyMs, duplicate },
+        { event: 'message', id, createdAt, topic: m.topic, partition: m.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, payloadBytes: Buffer.byteLength(payload), payloadDigest: digest(payload), latencyMs, duplicate, recordTimestamp: Number(m.timestamp) },
         'processed',
       );
     }
