@@ -42,6 +42,8 @@ export interface BenchSettings {
   readonly minInsyncReplicas: number;
   readonly latencyRates: readonly number[];
   readonly latencySeconds: number;
+  /** Sent and consumed at the rate before `latencySeconds`, not counted. */
+  readonly latencyWarmupSeconds: number;
   readonly kafkaLatencyMessages: number;
   readonly failoverRate: number;
   /** The guarantees both sides run with. */

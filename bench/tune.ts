@@ -66,7 +66,7 @@ async function main(): Promise<void> {
         } else if (kind === 'consumer') {
           figures = [(await consumeWithService(ctx, filled!, messages, settings(v))).messagesPerSecond];
         } else {
-          const r = await serviceLatency(ctx, rate, 8, settings(v));
+          const r = await serviceLatency(ctx, rate, 8, settings(v), 2);
           figures = [r.p50, r.p99, r.p999];
         }
         results.get(v)!.push(figures);

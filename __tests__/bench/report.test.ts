@@ -25,6 +25,7 @@ function syntheticResults(): BenchResults {
       minInsyncReplicas: 2,
       latencyRates: [1000, 5000],
       latencySeconds: 10,
+      latencyWarmupSeconds: 3,
       kafkaLatencyMessages: 2000,
       failoverRate: 2000,
       guarantees: 'acks=all, idempotent producer, gzip',

@@ -82,7 +82,7 @@ async function main(): Promise<number> {
     if (!parsed.ok) return toDlq(m, parsed.error);
     const { id, createdAt, payload } = parsed.message;
     const duplicate = recent.remember(id);
-    const latencyMs = now - Date.parse(createdAt);
+    const latencyMs = now - parsed.createdAtMs;
     stats.processed++;
     if (duplicate) {
       stats.duplicates++;
