@@ -1,6 +1,10 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Admin, IHeaders } from 'kafkajs';
-import { digest, payloadFor } from '../../services/shared/message';
-import { uniqueName } from '../support/kafka';
+import { createMessage, digest, encodeMessage, payloadFor } from '../../services/shared/message';
+import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
+import { bootstrapServers, uniqueName } from '../support/kafka';
 import { LogRecord, ServiceProcess, createTopics, deleteTopics, kafka, processed } from './harness';
 
 /**
@@ -107,6 +111,50 @@ describe('producer and consumer services on the local cluster', () => {
     // Partitions are spread over by the partitioner when messages have no key.
     expect(new Set(processed(consumer).map((r) => r.partition)).size).toBe(6);
   }, 110_000);
+
+  test("gzip batches written by Kafka's own producer, large and tiny, are all read intact", async () => {
+    // The consumer inflates small batches on the event loop and large ones in the thread pool
+    // (services/shared/kafka.ts): ProducerPerformance writes both kinds with the Java codec.
+    const t = await topics('java-gzip');
+    const payloadFile = path.join(os.tmpdir(), `${t.topic}.jsonl`);
+    fs.writeFileSync(payloadFile, Array.from({ length: 200 }, (_, i) => encodeMessage(createMessage(`${t.topic}-${i}`, PAYLOAD_SIZE))).join('\n'));
+    const perf = (records: number, throughput: number, batchBytes: number, lingerMs: number) =>
+      runKafkaTool(
+        KafkaTools.producerPerformance,
+        ['--topic', t.topic, '--num-records', String(records), '--throughput', String(throughput), '--payload-file', payloadFile,
+          '--command-property', `bootstrap.servers=${bootstrapServers()}`, 'acks=all', 'compression.type=gzip', `batch.size=${batchBytes}`, `linger.ms=${lingerMs}`],
+        { timeoutMs: 120_000, asKafkaScripts: true },
+      );
+    await perf(3000, -1, 1024 * 1024, 200); // batches of hundreds of messages
+    await perf(300, 200, 512, 0); // one or two messages per batch
+
+    const consumer = startConsumer(t);
+    await consumer.waitFor('3,300 messages', () => processed(consumer).length >= 3300, 60_000);
+    const stopped = await stopGracefully(consumer);
+    // ProducerPerformance picks payload lines at random, so ids repeat; every record must still decode to its own content.
+    expect(stopped).toMatchObject({ processed: 3300, dlq: 0 });
+    const wrongContent = processed(consumer).filter((r) => r.payloadDigest !== digest(payloadFor(r.id as string, PAYLOAD_SIZE)));
+    expect(wrongContent.slice(0, 5)).toEqual([]);
+  }, 180_000);
+
+  test("a consumer that runs out of messages commits them at once, not at COMMIT_EVERY or COMMIT_INTERVAL_MS (Kafka's group tool)", async () => {
+    const t = await topics('idle-commit');
+    await produce(t.topic, 1000, t.topic);
+    // Neither limit would commit for a minute: only going idle can.
+    const consumer = startConsumer(t, { COMMIT_EVERY: '100000', COMMIT_INTERVAL_MS: '60000' });
+    await consumer.waitFor('1,000 messages', () => processed(consumer).length >= 1000, 60_000);
+    const caughtUpAt = Date.now();
+    const described = await runKafkaTool(KafkaTools.consumerGroups, ['--bootstrap-server', bootstrapServers(), '--describe', '--group', t.group]);
+    const lags = described
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((c) => c[0] === t.group && c[1] === t.topic)
+      .map((c) => c[5]);
+    expect(lags).toEqual(['0', '0', '0', '0', '0', '0']);
+    // Read well inside COMMIT_INTERVAL_MS (the tool's JVM takes a few seconds to start).
+    expect(Date.now() - caughtUpAt).toBeLessThan(30_000);
+    await stopGracefully(consumer);
+  }, 120_000);
 
   test('a malformed message goes to the DLQ with error headers and the next good one is processed', async () => {
     const t = await topics('dlq');

@@ -4,7 +4,7 @@ describe('message schema', () => {
   test('a produced message round-trips through JSON and validation', () => {
     const message = createMessage('run-1-42', 300, new Date('2025-01-31T12:00:00.000Z'));
     expect(message).toEqual({ id: 'run-1-42', createdAt: '2025-01-31T12:00:00.000Z', payload: payloadFor('run-1-42', 300) });
-    expect(parseMessage(Buffer.from(encodeMessage(message)))).toEqual({ ok: true, message });
+    expect(parseMessage(Buffer.from(encodeMessage(message)))).toEqual({ ok: true, message, createdAtMs: Date.parse('2025-01-31T12:00:00.000Z') });
   });
 
   test('the payload has exactly the requested size and is derived from the id', () => {
@@ -16,7 +16,7 @@ describe('message schema', () => {
 
   test('unknown fields are tolerated so producers can evolve first', () => {
     const r = parseMessage(JSON.stringify({ id: 'x', createdAt: '2025-01-31T12:00:00Z', payload: '', source: 'new-producer' }));
-    expect(r).toEqual({ ok: true, message: { id: 'x', createdAt: '2025-01-31T12:00:00Z', payload: '' } });
+    expect(r).toEqual({ ok: true, message: { id: 'x', createdAt: '2025-01-31T12:00:00Z', payload: '' }, createdAtMs: Date.parse('2025-01-31T12:00:00Z') });
   });
 
   const format = 'expected a UTF-8 JSON object {"id", "createdAt", "payload"} (docs/services.md, "Message schema")';
@@ -35,6 +35,11 @@ describe('message schema', () => {
     [JSON.stringify({ id: 'x', createdAt: '2025-01-31T12:00:00+02:00', payload: 'p' }), `schema: ${ts}, got "2025-01-31T12:00:00+02:00"`],
     [JSON.stringify({ id: 'x', createdAt: '2025-01-31T12:00:00Z', payload: 7 }), 'schema: payload must be a string, got a number'],
     [JSON.stringify({ id: 7, createdAt: 0, payload: null }), `schema: id must be a string of 1-200 characters, got a number; ${ts}, got a number; payload must be a string, got null`],
+    [Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]), `not UTF-8 (6 bytes with an invalid byte sequence): ${format}`],
+    [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{}')]), `starts with a byte order mark (U+FEFF): ${format}, without a BOM`],
+    // Latin-1 bytes are not ASCII: they must fail as UTF-8, not be read as Latin-1 text.
+    [Buffer.from('{"id":"caf\xe9","createdAt":"2025-01-31T12:00:00Z","payload":""}', 'latin1'), `not UTF-8 (61 bytes with an invalid byte sequence): ${format}`],
+    [JSON.stringify({ id: 'x', createdAt: '2025-01-31T12:00:00Z', payload: '€'.repeat(310_000) }), 'schema: payload must be at most 921600 bytes, got 930000'],
   ])('rejects %j', (value, error) => {
     expect(parseMessage(value)).toEqual({ ok: false, error });
   });
@@ -53,6 +58,8 @@ describe('encodeNewMessage', () => {
   ])('gives exactly encodeMessage(createMessage(...)) for id %j', (id, size) => {
     const encoded = encodeNewMessage(id, size, at.toISOString());
     expect(encoded).toBe(encodeMessage(createMessage(id, size, at)));
-    expect(parseMessage(encoded)).toEqual({ ok: true, message: createMessage(id, size, at) });
+    expect(parseMessage(encoded)).toEqual({ ok: true, message: createMessage(id, size, at), createdAtMs: at.getTime() });
+    // Bytes as the consumer gets them: ASCII takes the Latin-1 decode, the rest the UTF-8 one.
+    expect(parseMessage(Buffer.from(encoded, 'utf8'))).toEqual({ ok: true, message: createMessage(id, size, at), createdAtMs: at.getTime() });
   });
 });
