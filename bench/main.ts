@@ -26,7 +26,7 @@ import { SERVICE_LOG_DIR } from './service-process';
 import { median, medianPercentiles } from './stats';
 import { timeSynth, toolchainEnv, writeBareApp } from './synth';
 import { lastTestRun } from './test-time';
-import { BenchContext, ThroughputRun, consumeWithKafkaTool, consumeWithService, freshTopic, produceWithKafkaTool, produceWithService } from './throughput';
+import { BenchContext, ThroughputRun, consumeWithKafkaTool, consumeWithKafkajsOnly, consumeWithService, freshTopic, produceWithKafkaTool, produceWithService } from './throughput';
 
 const SECTIONS = ['producer', 'consumer', 'latency', 'failover', 'synth'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -133,11 +133,16 @@ async function consumerSection(ctx: BenchContext, o: Options): Promise<Throughpu
   const topic = await freshTopic(ctx, 'consume');
   log(`consumer: filling ${topic} with ${o.messages.toLocaleString('en-US')} messages (producer service)`);
   await produceWithService(ctx, topic, o.messages);
+  const clientOnly: ThroughputRun[] = [];
   const { a, b } = await interleaved(
     o.runs,
     async (i) => {
       const r = await consumeWithService(ctx, topic, o.messages);
       log(`consumer run ${i}/${o.runs}: service ${rate(r)}`);
+      // Right after the service, so both see the same load.
+      const k = await consumeWithKafkajsOnly(ctx, topic, o.messages);
+      log(`consumer run ${i}/${o.runs}: kafkajs alone (reference) ${rate(k)}`);
+      clientOnly.push(k);
       return r;
     },
     async (i) => {
@@ -147,7 +152,9 @@ async function consumerSection(ctx: BenchContext, o: Options): Promise<Throughpu
     },
   );
   await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] });
-  return compare('ConsumerPerformance', a, b);
+  const c = compare('ConsumerPerformance', a, b);
+  const kafkajsOnly = median(clientOnly.map((r) => r.messagesPerSecond));
+  return { ...c, clientOnly: { name: 'kafkajs alone, counting only', runs: clientOnly, medianMessagesPerSecond: kafkajsOnly, ratio: kafkajsOnly / c.median.kafkaMessagesPerSecond } };
 }
 
 async function latencySection(ctx: BenchContext, o: Options): Promise<LatencyComparison> {

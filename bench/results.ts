@@ -65,6 +65,8 @@ export interface ThroughputComparison {
   readonly service: readonly ThroughputRun[];
   readonly kafka: readonly ThroughputRun[];
   readonly median: ThroughputSummary;
+  /** The client library on its own, doing none of the service's work: the service's ceiling. */
+  readonly clientOnly?: { readonly name: string; readonly runs: readonly ThroughputRun[]; readonly medianMessagesPerSecond: number; readonly ratio: number };
 }
 
 export interface LatencyAtRate {

@@ -1,4 +1,4 @@
-import { Admin } from 'kafkajs';
+import { Admin, Kafka, logLevel } from 'kafkajs';
 import { KafkaTools, runKafkaTool } from '../tools/kafka-tool';
 import { createPostsLikeTopic } from './cluster';
 import { MessageShape } from './payload';
@@ -97,6 +97,39 @@ export async function consumeWithService(ctx: BenchContext, topic: string, messa
 async function committedTotal(admin: Admin, groupId: string, topic: string): Promise<number> {
   const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
   return offsets[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+/**
+ * kafkajs on its own on the same topic, at its defaults: a group member that only counts the
+ * messages kafkajs hands over (no parsing, no commits), from its group join to the last one.
+ * The consumer service cannot beat it with this client, so the report shows how much of the
+ * gap to ConsumerPerformance is the client's and how much the service's own work.
+ */
+export async function consumeWithKafkajsOnly(ctx: BenchContext, topic: string, messages: number): Promise<ThroughputRun> {
+  const consumer = new Kafka({ clientId: 'bench-kafkajs-only', brokers: ctx.bootstrapServers.split(','), logLevel: logLevel.NOTHING }).consumer({
+    groupId: `${topic}-kafkajs-${Date.now().toString(36)}`,
+  });
+  let joinedAt = 0;
+  let count = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joinedAt = Date.now()));
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const all = new Promise<number>((resolve) =>
+      consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          count += batch.messages.length;
+          if (count >= messages) resolve(Date.now());
+        },
+      }),
+    );
+    const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`kafkajs alone read ${count} of ${messages} within 300 s`)), 300_000).unref());
+    const doneAt = await Promise.race([all, deadline]);
+    return run(messages, (doneAt - joinedAt) / 1000, ctx.shape.messageBytes);
+  } finally {
+    await consumer.disconnect();
+  }
 }
 
 /** Kafka's ConsumerPerformance at its defaults: fetch.nMsg.sec, i.e. without the group join. */

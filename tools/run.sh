@@ -26,4 +26,8 @@ if [ "$bootstrap" = 1 ]; then
 fi
 node_bin="$(bash "$root/tools/node-lts.sh")"
 export PATH="$node_bin:$root/node_modules/.bin:$PATH"
+# kafkajs 2.2.4 arms a timer with a negative delay whenever it is not throttled, and Node.js 24
+# warns each time (the services drop it themselves: services/shared/lifecycle.ts). The tools and
+# tests use kafkajs too; their output should show only what matters.
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-warning=TimeoutNegativeWarning"
 exec "$@"

@@ -41,6 +41,7 @@ function syntheticResults(): BenchResults {
       service: [run(15_000), run(16_000), run(14_000)],
       kafka: [run(20_000), run(21_000), run(19_000)],
       median: { serviceMessagesPerSecond: 15_000, serviceMibPerSecond: 14.65, kafkaMessagesPerSecond: 20_000, kafkaMibPerSecond: 19.53, ratio: 0.75 },
+      clientOnly: { name: 'kafkajs alone, counting only', runs: [run(18_000), run(17_000), run(18_500)], medianMessagesPerSecond: 18_000, ratio: 0.9 },
     },
     latency: {
       service: [
@@ -129,6 +130,7 @@ describe('bench reporting', () => {
     expect(md).toContain('2 x Test CPU, 24 GiB, Linux 6.1; load average 3.5 at the start, 4.3 at the end');
     expect(md).toContain('| producer service | 9,300 | 9.08 | **0.93x** | 9,000 / 9,500 / 9,300 |');
     expect(md).toContain('| ConsumerPerformance | 20,000 | 19.53 | 1.00x | 20,000 / 21,000 / 19,000 |');
+    expect(md).toContain('| kafkajs alone, counting only (reference) | 18,000 | | 0.90x | 18,000 / 17,000 / 18,500 |');
     expect(md).toContain('Per partition, with one service instance serving all 6: producer 1.51 MiB/s, consumer 2.44 MiB/s');
     expect(md).toContain('| producer -> consumer service | 1,000 msg/s | 8 | 22 | 40 | 22 / 24 / 20 |');
     expect(md).toContain('| producer -> consumer service | 5,000 msg/s | 12 | 60 | 150 |');

@@ -11,6 +11,9 @@ function throughputRows(name: string, c: ThroughputComparison): string[] {
   return [
     `| ${name} service | ${int(c.median.serviceMessagesPerSecond)} | ${mib(c.median.serviceMibPerSecond)} | **${ratio(c.median.ratio)}** | ${list(c.service.map((r) => r.messagesPerSecond), int)} |`,
     `| ${c.kafkaTool} | ${int(c.median.kafkaMessagesPerSecond)} | ${mib(c.median.kafkaMibPerSecond)} | 1.00x | ${list(c.kafka.map((r) => r.messagesPerSecond), int)} |`,
+    ...(c.clientOnly
+      ? [`| ${c.clientOnly.name} (reference) | ${int(c.clientOnly.medianMessagesPerSecond)} | | ${ratio(c.clientOnly.ratio)} | ${list(c.clientOnly.runs.map((r) => r.messagesPerSecond), int)} |`]
+      : []),
   ];
 }
 
@@ -53,7 +56,7 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
       `Per partition, with one service instance serving all ${st.partitions}: ${perPartition.join(', ')} (the input of \`POSTS_SIZING.perPartitionBytesPerSecond\`, docs/topics.md).`,
       '',
       'Producer: from the service\'s start line (connected) to the last acknowledgement, as its summary reports; ProducerPerformance\'s own records/sec. ' +
-        'Consumer: from the service\'s group join until every offset is committed after processing (polled every 50 ms); ConsumerPerformance\'s fetch.nMsg.sec, which also leaves the group join out.',
+        'Consumer: from the service\'s group join until every offset is committed after processing (polled every 50 ms); ConsumerPerformance\'s fetch.nMsg.sec, which also leaves the group join out. kafkajs alone: a kafkajs group member on the same topic that only counts what kafkajs hands over (no parsing, no commits), from its join to the last message, run in the bench\'s own process right after each service run: the most the service could reach with this client.',
       '',
     );
   }

@@ -1,5 +1,6 @@
 import {
   BatchHandler,
+  IncomingBatch,
   IncomingMessage,
   KafkaClient,
   createLogger,
@@ -47,7 +48,7 @@ async function main(): Promise<number> {
   const stats = { processed: 0, duplicates: 0, dlq: 0 };
   const recent = new RecentIds(cfg.dedupCacheSize);
 
-  const toDlq = async (m: IncomingMessage, error: string) => {
+  const toDlq = async (batch: IncomingBatch, m: IncomingMessage, error: string) => {
     await dlq.send(cfg.dlqTopic, [
       {
         key: m.key,
@@ -55,8 +56,8 @@ async function main(): Promise<number> {
         headers: {
           ...definedHeaders(m.headers),
           'dlq.error.message': error,
-          'dlq.original.topic': m.topic,
-          'dlq.original.partition': String(m.partition),
+          'dlq.original.topic': batch.topic,
+          'dlq.original.partition': String(batch.partition),
           'dlq.original.offset': m.offset,
           'dlq.original.timestamp': m.timestamp,
           'dlq.consumer.group': cfg.groupId,
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
     ]);
     stats.dlq++;
     metrics.dlq.inc({ topic: cfg.topic });
-    logger.warn({ event: 'dlq', topic: m.topic, partition: m.partition, offset: m.offset, dlqTopic: cfg.dlqTopic, error }, `malformed message sent to ${cfg.dlqTopic}: ${error}`);
+    logger.warn({ event: 'dlq', topic: batch.topic, partition: batch.partition, offset: m.offset, dlqTopic: cfg.dlqTopic, error }, `malformed message sent to ${cfg.dlqTopic}: ${error}`);
   };
 
   // One line per message only at debug: at info a busy consumer would spend most of its time
@@ -77,9 +78,9 @@ async function main(): Promise<number> {
   const latency = metrics.latency.labels({ topic: cfg.topic });
 
   /** Processes one message; returns a promise only when it goes to the DLQ. */
-  const process1 = (m: IncomingMessage, now: number): Promise<void> | undefined => {
+  const process1 = (batch: IncomingBatch, m: IncomingMessage, now: number): Promise<void> | undefined => {
     const parsed = parseMessage(m.value);
-    if (!parsed.ok) return toDlq(m, parsed.error);
+    if (!parsed.ok) return toDlq(batch, m, parsed.error);
     const { id, createdAt, payload } = parsed.message;
     const duplicate = recent.remember(id);
     const latencyMs = now - parsed.createdAtMs;
@@ -91,7 +92,7 @@ async function main(): Promise<number> {
     latency.observe(Math.max(0, latencyMs) / 1000);
     if (logEachMessage) {
       logger.debug(
-        { event: 'message', id, createdAt, topic: m.topic, partition: m.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, payloadBytes: Buffer.byteLength(payload), payloadDigest: digest(payload), latencyMs, duplicate, recordTimestamp: Number(m.timestamp) },
+        { event: 'message', id, createdAt, topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, payloadBytes: Buffer.byteLength(payload), payloadDigest: digest(payload), latencyMs, duplicate, recordTimestamp: Number(m.timestamp) },
         'processed',
       );
     }
@@ -99,12 +100,12 @@ async function main(): Promise<number> {
   };
 
   // Commits follow COMMIT_EVERY and COMMIT_INTERVAL_MS (the client wrapper commits at batch ends, when idle and before a stop).
-  const handler: BatchHandler = async (messages, control) => {
+  const handler: BatchHandler = async (batch, control) => {
     const before = stats.processed;
     try {
-      for (const m of messages) {
+      for (const m of batch.messages) {
         if (!control.shouldContinue()) break;
-        const forwarding = process1(m, Date.now());
+        const forwarding = process1(batch, m, Date.now());
         if (forwarding) await forwarding;
         if (control.markProcessed(m.offset)) {
           await control.commit();
