@@ -186,7 +186,7 @@ async function failoverSection(ctx: BenchContext, o: Options): Promise<FailoverR
   const runs: FailoverRun[] = [];
   for (let i = 1; i <= o.runs; i++) {
     const r = await leaderKillResume(ctx, benchCluster, FAILOVER_RATE);
-    log(`failover run ${i}/${o.runs}: node ${r.killedNode} (leader of ${r.partitions.join(',')}) SIGKILLed, sends acknowledged again after ${r.resumeSeconds.toFixed(1)} s`);
+    log(`failover run ${i}/${o.runs}: node ${r.killedNode} (leader of ${r.partitions.join(',')}; active controller ${r.activeController}) SIGKILLed, sends acknowledged again after ${r.resumeSeconds.toFixed(1)} s`);
     runs.push(r);
   }
   return { runs, medianSeconds: median(runs.map((r) => r.resumeSeconds)) };

@@ -52,9 +52,9 @@ function syntheticResults(): BenchResults {
     },
     failover: {
       runs: [
-        { killedNode: 1, partitions: [0, 3], resumeSeconds: 9.4, otherPartitionsResumeSeconds: 8.9 },
-        { killedNode: 2, partitions: [0, 4], resumeSeconds: 11.2, otherPartitionsResumeSeconds: 10.8 },
-        { killedNode: 3, partitions: [0, 5], resumeSeconds: 9.9, otherPartitionsResumeSeconds: 9.5 },
+        { killedNode: 1, activeController: 2, partitions: [0, 3], resumeSeconds: 9.4, otherPartitionsResumeSeconds: 8.9 },
+        { killedNode: 2, activeController: 3, partitions: [0, 4], resumeSeconds: 11.2, otherPartitionsResumeSeconds: 10.8 },
+        { killedNode: 3, activeController: 1, partitions: [0, 5], resumeSeconds: 9.9, otherPartitionsResumeSeconds: 9.5 },
       ],
       medianSeconds: 9.9,
     },
@@ -136,8 +136,8 @@ describe('bench reporting', () => {
     expect(md).toContain('| producer -> consumer service | 5,000 msg/s | 12 | 60 | 150 |');
     expect(md).toContain('| EndToEndLatency | one at a time | 3 | 10 | 33 |');
     expect(md).toContain('| consumer vs ConsumerPerformance | >= 0.80x | 0.75x | **no** |');
-    expect(md).toContain('| 2 | 2 | 0, 4 | 11.2 s | 10.8 s |');
-    expect(md).toContain('| **median** | | | **9.9 s** | 9.5 s |');
+    expect(md).toContain('| 2 | 2 | 3 | 0, 4 | 11.2 s | 10.8 s |');
+    expect(md).toContain('| **median** | | | | **9.9 s** | 9.5 s |');
     expect(md).toContain('| ratio | **1.47x** | |');
     expect(md).toContain('21.0 min wall time for 612 tests (0 failed), read from the last recorded run');
 

