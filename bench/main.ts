@@ -108,6 +108,20 @@ function compare(kafkaTool: string, service: ThroughputRun[], kafka: ThroughputR
   };
 }
 
+/**
+ * Traffic through a freshly started cluster before anything is measured: three brokers whose
+ * JVMs have not compiled their request paths yet made the first runs of every section slower
+ * (bench/: ProducerPerformance 17,150 msg/s in run 1, 26,000-42,000 after; p99 at 1,000 msg/s
+ * 250 ms in run 1, 31-116 ms after). Production brokers run for weeks; that is what is compared.
+ */
+async function warmUp(ctx: BenchContext, o: Options): Promise<void> {
+  const topic = await freshTopic(ctx, 'warm-up');
+  log(`warming the cluster up, not measured: ${o.messages.toLocaleString('en-US')} messages through the producer and consumer services`);
+  await produceWithService(ctx, topic, o.messages);
+  await consumeWithService(ctx, topic, o.messages);
+  await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] });
+}
+
 async function producerSection(ctx: BenchContext, o: Options, payloadFile: string): Promise<ThroughputComparison> {
   const { a, b } = await interleaved(
     o.runs,
@@ -251,6 +265,7 @@ async function main(): Promise<void> {
       try {
         const payloadFile = path.join(SCRATCH, 'payload.jsonl');
         writePayloadFile(payloadFile, `${runId}-produce-perf-1`, shape);
+        await warmUp(ctx, o);
         if (o.only.includes('producer')) {
           log('== producer service vs ProducerPerformance');
           partial.producer = await producerSection(ctx, o, payloadFile);

@@ -28,7 +28,7 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
     '',
     `**Machine**: ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; load average ${m.loadAverage.start.toFixed(1)} at the start, ${m.loadAverage.end.toFixed(1)} at the end. Node.js ${m.node}, ${m.java}, Kafka ${m.kafka}, kafkajs ${m.kafkajs}.`,
     '',
-    `**Setup**: a three-node KRaft cluster of the bench's own on 127.0.0.1; topics like \`posts\`: ${st.partitions} partitions, RF ${st.replicationFactor}, min.insync.replicas ${st.minInsyncReplicas}; ${st.guarantees}; messages of the producer service's JSON shape, ${st.messageBytes} bytes (Kafka's tools get a payload file of the same messages). Both sides at their default settings otherwise.`,
+    `**Setup**: a three-node KRaft cluster of the bench's own on 127.0.0.1; topics like \`posts\`: ${st.partitions} partitions, RF ${st.replicationFactor}, min.insync.replicas ${st.minInsyncReplicas}; ${st.guarantees}; messages of the producer service's JSON shape, ${st.messageBytes} bytes (Kafka's tools get a payload file of the same messages). Both sides at their default settings otherwise. Before the first measurement, one run's worth of messages goes through the producer and consumer services, not counted, so the brokers' JVMs are warm as in production.`,
     '',
     `![throughput ratios and latency percentiles](${chartFile})`,
     '',
