@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { builtinModules } from 'module';
 import * as path from 'path';
 import { BUILD_DEPENDENCIES, RUNTIME_DEPENDENCIES, SERVICES_LOCKFILE, SERVICES_PACKAGE_JSON, servicesManifest } from '../../docker/services-lock';
 import { PROJECT_ROOT } from '../../tools/paths';
@@ -25,7 +26,8 @@ describe('services/package.json and services/package-lock.json (what the images 
     for (const file of sources(path.join(PROJECT_ROOT, 'services'))) {
       for (const m of fs.readFileSync(file, 'utf8').matchAll(/from '([^'.][^']*)'/g)) {
         const name = m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0];
-        if (!['fs', 'path', 'http', 'net', 'crypto', 'stream', 'os', 'child_process'].includes(name) && !name.startsWith('node:')) imported.add(name);
+        // Node.js' own modules, with or without the node: prefix, are not packages.
+        if (!builtinModules.includes(name) && !name.startsWith('node:')) imported.add(name);
       }
     }
     expect([...imported].sort()).toEqual([...RUNTIME_DEPENDENCIES].sort());
