@@ -19,13 +19,13 @@ export interface ProducerConfig extends CommonConfig {
   readonly keyStrategy: KeyStrategy;
   /** Most messages in one request (one partition's batch). */
   readonly batchSize: number;
-  /** How long a partition's batch may wait to fill up before it is sent anyway. */
+  /** How long a partition's batch may wait to fill up before it is sent anyway (it goes earlier with another partition of its leader). */
   readonly lingerMs: number;
   /** Messages generated but not yet acknowledged; generation waits beyond it. */
   readonly maxBufferedMessages: number;
   /** Codec of every record batch. */
   readonly compression: CompressionCodec;
-  /** Idempotent producer sessions, so partitions led by one broker each have a request in flight. */
+  /** Idempotent producer sessions: each can have one request in flight per broker. */
   readonly sessions: number;
   /** Message ids are `<prefix>-<n>`, n from 0 to count - 1. */
   readonly idPrefix: string;
@@ -60,10 +60,10 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     keyStrategy: keyStrategy(r),
     // Defaults measured by bench/ (docs/services.md, "Tuning").
     batchSize: r.int('BATCH_SIZE', 1000, 1, 10_000),
-    lingerMs: r.int('LINGER_MS', 0, 0, 1000),
+    lingerMs: r.int('LINGER_MS', 5, 0, 1000),
     maxBufferedMessages: r.int('MAX_BUFFERED_MESSAGES', 20_000, 1, 1_000_000),
     compression: compression(r),
-    sessions: r.int('PRODUCER_SESSIONS', 6, 1, 64),
+    sessions: r.int('PRODUCER_SESSIONS', 1, 1, 64),
     idPrefix: r.string('MESSAGE_ID_PREFIX', randomUUID(), /^[A-Za-z0-9._:-]{1,100}$/, '1-100 of A-Z a-z 0-9 . _ : -'),
     sendTimeoutMs: r.int('SEND_TIMEOUT_MS', 60_000, 1000, 3_600_000),
   };

@@ -42,9 +42,11 @@ interface PartitionQueue {
 /**
  * Keeps every partition busy: each partition has its own queue and at most one request in
  * flight, and all partitions send at the same time. One request at a time per partition keeps
- * each key's order, retries included; one partition per request keeps every retry complete
- * (see KafkaClient.producer). Messages are numbered in the order they are pushed, and
- * `acknowledgedPrefix` says how many of the first ones are all acknowledged.
+ * each key's order, retries included. When a partition sends, the other partitions of its leader
+ * that have messages waiting and nothing in flight send with it, lingering or not, as Kafka's Java
+ * producer drains a broker's partitions: the client puts them in one request. Messages are
+ * numbered in the order they are pushed, and `acknowledgedPrefix` says how many of the first ones
+ * are all acknowledged.
  */
 export class ProducerPipeline {
   private readonly partitions = new Map<number, PartitionQueue>();
@@ -116,15 +118,24 @@ export class ProducerPipeline {
     const waitMs = q.pending[0].at + this.options.lingerMs - Date.now();
     const full = q.pending.length >= this.options.batchSize || this.buffered >= this.options.maxBuffered;
     if (full || this.flushing || waitMs <= 0) {
-      if (q.timer) clearTimeout(q.timer);
-      q.timer = undefined;
-      void this.send(q);
+      this.sendNow(q);
+      const leader = this.producer.leaderOf(this.topic, q.partition);
+      if (leader === undefined) return;
+      for (const other of this.partitions.values()) {
+        if (other.inFlight === 0 && other.pending.length > 0 && this.producer.leaderOf(this.topic, other.partition) === leader) this.sendNow(other);
+      }
     } else {
       q.timer ??= setTimeout(() => {
         q.timer = undefined;
         this.schedule(q);
       }, waitMs);
     }
+  }
+
+  private sendNow(q: PartitionQueue): void {
+    if (q.timer) clearTimeout(q.timer);
+    q.timer = undefined;
+    void this.send(q);
   }
 
   private async send(q: PartitionQueue): Promise<void> {

@@ -8,7 +8,7 @@ describe('producer configuration', () => {
     const c = loadProducerConfig(base);
     expect(c).toMatchObject({ topic: 'posts', count: 1000, rateLimit: 0, payloadSize: 256, keyStrategy: { kind: 'id' }, batchSize: 1000, sendTimeoutMs: 60000 });
     // The tuning defaults bench/ measured (docs/services.md, "Tuning").
-    expect(c).toMatchObject({ lingerMs: 0, maxBufferedMessages: 20000, compression: 'gzip', sessions: 6 });
+    expect(c).toMatchObject({ lingerMs: 5, maxBufferedMessages: 20000, compression: 'gzip', sessions: 1 });
     expect(c.idPrefix).toMatch(/^[0-9a-f-]{36}$/);
   });
 

@@ -21,6 +21,8 @@ class SimulatedClient implements MessageProducer {
   readonly requests: Request[] = [];
   readonly open = new Set<number>();
   overlapping = false;
+  /** Leader of each partition; none known by default. */
+  leaders: Record<number, number> = {};
 
   async connect(): Promise<void> {}
   async disconnect(): Promise<void> {}
@@ -32,6 +34,9 @@ class SimulatedClient implements MessageProducer {
   }
   async partitionsOf(_topic: string, messages: readonly OutgoingMessage[]): Promise<number[]> {
     return messages.map((m) => Number(m.key) % 3);
+  }
+  leaderOf(_topic: string, partition: number): number | undefined {
+    return this.leaders[partition];
   }
   sendToPartition(_topic: string, partition: number, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.open.has(partition)) this.overlapping = true;
@@ -133,6 +138,24 @@ describe('ProducerPipeline', () => {
     client.ack(0);
     client.ack(1);
     await flushed;
+  });
+
+  test('a partition that sends takes along the waiting partitions of its leader, not those of other leaders', async () => {
+    const client = new SimulatedClient();
+    client.leaders = { 0: 1, 1: 2, 2: 1 };
+    const pipeline = new ProducerPipeline(client, 't', { ...options, lingerMs: 60_000 });
+    // Partitions 1 and 2 linger; partition 0 fills its batch of 4 and must send.
+    await pipeline.push([...messages(1, 1), ...messages(2, 1)]);
+    await tick();
+    expect(client.requests).toEqual([]);
+    await pipeline.push([0, 3, 6, 9].map((k) => ({ key: String(k), value: String(k) })));
+    await tick();
+    expect(client.requests.map((r) => [r.partition, r.ids])).toEqual([
+      [0, ['0', '3', '6', '9']],
+      [2, ['2']],
+    ]);
+    // Partition 1's leader had no request: it still lingers.
+    expect(client.open.has(1)).toBe(false);
   });
 
   test('a failed request fails the pipeline: flush and later pushes reject with it, nothing after it counts as acknowledged', async () => {
