@@ -37,6 +37,16 @@ describe('the services gzip codec (small batches on the event loop, large ones i
     expect((await codec.decompress(compressed)).equals(input)).toBe(true);
   });
 
+  test.each([
+    ['on the event loop', 300],
+    ['in the thread pool', 300 * 1024],
+  ])('reads gzip of several members %s, whose trailer states only the last one\'s size', async (_, bytes) => {
+    const first = batch(bytes);
+    const second = Buffer.from('a short last member');
+    const compressed = Buffer.concat([gzipSync(first), gzipSync(second)]);
+    expect((await codec.decompress(compressed)).equals(Buffer.concat([first, second]))).toBe(true);
+  });
+
   test('a corrupt batch is an error, not garbage', async () => {
     const compressed = gzipSync(batch(10_000));
     compressed[compressed.length - 5] ^= 0xff;
