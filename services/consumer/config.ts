@@ -6,7 +6,11 @@ export interface ConsumerConfig extends CommonConfig {
   readonly groupId: string;
   /** Where a group without committed offsets starts: the oldest message (true) or new ones only. */
   readonly fromBeginning: boolean;
-  /** Ids remembered to recognise redeliveries; 0 turns the check off. */
+  /**
+   * Ids remembered to recognise redeliveries; 0 turns the check off. A process is redelivered at
+   * most `commitEvery` messages, so twice that by default: a larger set costs a third more CPU per
+   * message at full speed (bench/: 1.0 µs per id at 100,000, 0.3 µs at 10,000).
+   */
   readonly dedupCacheSize: number;
   /** Most processed messages left uncommitted (a background commit starts at half of it). */
   readonly commitEvery: number;
@@ -21,14 +25,15 @@ export interface ConsumerConfig extends CommonConfig {
 
 export function loadConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
   const r = new EnvReader(env);
+  const commitEvery = r.int('COMMIT_EVERY', 5000, 1, 100_000);
   const config: ConsumerConfig = {
     ...readCommonConfig(r, 'consumer'),
     topic: readTopic(r, 'KAFKA_TOPIC', 'posts'),
     dlqTopic: readTopic(r, 'KAFKA_DLQ_TOPIC', 'posts.dlq'),
     groupId: r.string('KAFKA_GROUP_ID', 'posts-consumer', /^[A-Za-z0-9._-]{1,255}$/, '1-255 of A-Z a-z 0-9 . _ -'),
     fromBeginning: r.bool('KAFKA_FROM_BEGINNING', true),
-    dedupCacheSize: r.int('DEDUP_CACHE_SIZE', 100_000, 0, 10_000_000),
-    commitEvery: r.int('COMMIT_EVERY', 5000, 1, 100_000),
+    dedupCacheSize: r.int('DEDUP_CACHE_SIZE', 2 * commitEvery, 0, 10_000_000),
+    commitEvery,
     commitIntervalMs: r.int('COMMIT_INTERVAL_MS', 1000, 10, 60_000),
     // The broker's default group.min.session.timeout.ms is 6 s.
     sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),

@@ -10,10 +10,15 @@ describe('consumer configuration', () => {
       dlqTopic: 'posts.dlq',
       groupId: 'posts-consumer',
       fromBeginning: true,
-      dedupCacheSize: 100000,
+      dedupCacheSize: 10000,
       commitEvery: 5000,
       sessionTimeoutMs: 30000,
     });
+  });
+
+  test('the redelivery cache covers twice what a crash redelivers (COMMIT_EVERY) unless DEDUP_CACHE_SIZE is set', () => {
+    expect(loadConsumerConfig({ ...base, COMMIT_EVERY: '20000' }).dedupCacheSize).toBe(40000);
+    expect(loadConsumerConfig({ ...base, COMMIT_EVERY: '20000', DEDUP_CACHE_SIZE: '0' }).dedupCacheSize).toBe(0);
   });
 
   test('tuning defaults, as bench/ measured them (docs/services.md, "Tuning")', () => {

@@ -28,8 +28,8 @@ describe('the services gzip codec (small batches on the event loop, large ones i
 
   test.each([
     ['inflated on the event loop', 1000],
-    ['inflated in the thread pool, in one chunk', 200 * 1024],
-    ['inflated in the thread pool, in several chunks', 8 * 1024 * 1024],
+    ['inflated in the thread pool, 200 KiB', 200 * 1024],
+    ['inflated in the thread pool, 8 MiB', 8 * 1024 * 1024],
   ])('reads standard gzip %s', async (_, bytes) => {
     const input = batch(bytes);
     const compressed = gzipSync(input);
