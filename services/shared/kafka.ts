@@ -70,9 +70,9 @@ export interface MessageProducer {
   partitionsOf(topic: string, messages: readonly OutgoingMessage[]): Promise<number[]>;
   /**
    * Sends messages of one partition and resolves when all in-sync replicas have them. Partitions
-   * of the same leader handed over in the same turn of the event loop share one request. A caller
-   * that waits for this before sending that partition's next messages keeps their order, through
-   * retries too.
+   * of the same leader handed over in the same turn of the event loop, or while that leader's
+   * last request is out, share one request. A caller that waits for this before sending that
+   * partition's next messages keeps their order, through retries too.
    */
   sendToPartition(topic: string, partition: number, messages: readonly OutgoingMessage[]): Promise<void>;
   /** The partition's leader as the metadata last fetched by `partitionsOf` says; undefined before that. */
@@ -359,8 +359,9 @@ export class KafkaClient {
     // Partition sends waiting per topic, session and leader. A leader gets one call at a time from
     // a session (kafkajs would hold a second one back anyway); what arrives meanwhile goes in the
     // next, so partitions that become ready one after the other still share a request.
-    const lanes = new Map<string, { topic: string; session: Producer; waiting: PartitionSend[]; busy: boolean }>();
-    const sendLane = (lane: { topic: string; session: Producer; waiting: PartitionSend[]; busy: boolean }) => {
+    type Lane = { readonly topic: string; readonly session: Producer; waiting: PartitionSend[]; busy: boolean };
+    const lanes = new Map<string, Lane>();
+    const sendLane = (lane: Lane) => {
       if (lane.busy || lane.waiting.length === 0) return;
       const sends = lane.waiting;
       lane.waiting = [];
@@ -377,20 +378,17 @@ export class KafkaClient {
         setImmediate(() => sendLane(lane));
       });
     };
+    const leaderOf = (topic: string, partition: number) => topics.cached(topic)?.find((p) => p.partitionId === partition)?.leader;
     const sendToPartition = async (topic: string, partition: number, messages: readonly OutgoingMessage[]) => {
-      const leader = (topics.cached(topic) ?? (await topics.get(topic))).find((p) => p.partitionId === partition)?.leader ?? -1;
+      if (!topics.cached(topic)) await topics.get(topic);
       const s = partition % sessions.length;
-      const key = `${topic}\0${s}\0${leader}`;
-      let lane = lanes.get(key);
-      if (!lane) {
-        lane = { topic, session: sessions[s], waiting: [], busy: false };
-        lanes.set(key, lane);
-      }
-      const l = lane;
+      const key = `${topic}\0${s}\0${leaderOf(topic, partition) ?? -1}`;
+      const lane = lanes.get(key) ?? { topic, session: sessions[s], waiting: [], busy: false };
+      lanes.set(key, lane);
       await new Promise<void>((resolve, reject) => {
-        l.waiting.push({ partition, messages: messages.map((m) => toMessage(m, partition)), resolve, reject });
+        lane.waiting.push({ partition, messages: messages.map((m) => toMessage(m, partition)), resolve, reject });
         // After every partition made ready in this turn of the event loop has queued its messages.
-        if (l.waiting.length === 1 && !l.busy) setImmediate(() => sendLane(l));
+        if (lane.waiting.length === 1 && !lane.busy) setImmediate(() => sendLane(lane));
       });
     };
     return {
@@ -399,7 +397,7 @@ export class KafkaClient {
       },
       partitionsOf,
       sendToPartition,
-      leaderOf: (topic, partition) => topics.cached(topic)?.find((p) => p.partitionId === partition)?.leader,
+      leaderOf,
       send: async (topic, messages) => {
         const partitions = await partitionsOf(topic, messages);
         const perPartition = new Map<number, OutgoingMessage[]>();
