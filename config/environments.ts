@@ -111,6 +111,16 @@ export interface LocalClusterConfig {
   readonly saslBasePort: number;
 }
 
+/** The producer and consumer pods of workloads-stack. */
+export interface ServicesConfig {
+  /**
+   * Requests and limits of each service container. The consumer's default fetch sizes are
+   * measured to catch up a backlog inside a 256Mi limit (docs/services.md, "Memory"); a smaller
+   * limit needs smaller `KAFKA_FETCH_MAX_BYTES`.
+   */
+  readonly resources: ContainerResources;
+}
+
 /** Everything that differs between environments, in one typed object. */
 export interface EnvironmentConfig {
   /** Environment name; also the suffix of state keys. */
@@ -141,6 +151,8 @@ export interface EnvironmentConfig {
   readonly imageRegistry: string;
   /** Where the add-on charts come from. */
   readonly charts: ChartSourceConfig;
+  /** The producer and consumer pods. */
+  readonly services: ServicesConfig;
 }
 
 const namespaces = { monitoring: 'monitoring', kafka: 'kafka', workloads: 'workloads' } as const;
@@ -157,6 +169,10 @@ const laptopResources: KafkaResourcesConfig = {
   userOperator: res('50m', '250m', '256Mi'),
   cruiseControl: res('100m', '500m', '768Mi'),
   kafkaExporter: res('25m', '200m', '128Mi'),
+};
+/** One Node.js process each; the request is what an idle consumer uses, the limit what catching up a backlog needs. */
+const services: ServicesConfig = {
+  resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
 };
 const kafkaDefaults = {
   clusterName: 'platform',
@@ -182,6 +198,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     // The local OCI registry `npm run images` starts (tools/images/registry.ts): loopback only.
     imageRegistry: '127.0.0.1:29500/kafka-platform',
     charts: { type: 'repository' },
+    services,
   },
   dev: {
     name: 'dev',
@@ -202,6 +219,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     // The local registry kind and minikube setups conventionally run beside the cluster.
     imageRegistry: 'localhost:5001',
     charts: { type: 'repository' },
+    services,
   },
   prod: {
     name: 'prod',
@@ -229,6 +247,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     backend: { type: 'pg', schemaPrefix: 'kafka_platform_prod' },
     imageRegistry: 'registry.example.com/kafka-platform',
     charts: { type: 'repository' },
+    services,
   },
 };
 

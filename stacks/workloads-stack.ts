@@ -162,8 +162,8 @@ export class WorkloadsStack extends PlatformStack {
           livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
           readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
           resources: {
-            requests: { cpu: '50m', memory: '96Mi' },
-            limits: { cpu: '500m', memory: '256Mi' },
+            requests: { ...env.services.resources.requests },
+            limits: { ...env.services.resources.limits },
           },
           securityContext: {
             runAsNonRoot: true,

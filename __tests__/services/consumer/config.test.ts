@@ -24,7 +24,7 @@ describe('consumer configuration', () => {
   test('tuning defaults, as bench/ measured them (docs/services.md, "Tuning")', () => {
     expect(loadConsumerConfig(base)).toMatchObject({
       commitIntervalMs: 1000,
-      fetch: { minBytes: 1, maxWaitMs: 500, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
+      fetch: { minBytes: 1, maxWaitMs: 500, maxBytes: 256 * 1024, maxBytesPerPartition: 128 * 1024 },
       partitionsConsumedConcurrently: 1,
     });
   });
