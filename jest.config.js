@@ -10,4 +10,6 @@ module.exports = {
   // Suites that need the local Kubernetes last, while its binaries may still be building.
   testSequencer: '<rootDir>/__tests__/support/sequencer.js',
   testTimeout: 120000,
+  // Whole-suite runs keep their results for the bench's `npm test` row.
+  reporters: ['default', '<rootDir>/__tests__/support/record-run.js'],
 };

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CACHE_DIR } from '../tools/paths';
 
-/** The last recorded `npm test` run, as CI records it (`bash .ci/run` writes jest's JSON results). */
+/** The last whole-suite `npm test` run, as its reporter records it (__tests__/support/record-run.js). */
 export const JEST_RESULTS = path.join(CACHE_DIR, 'jest-results.json');
 
 export interface TestRunTime {

@@ -159,7 +159,7 @@ describe('bench reporting', () => {
     const written = writeReport({ ...base, targets: judgeTargets(base) }, dir);
     const md = fs.readFileSync(written.markdown, 'utf8');
     expect(md).not.toContain('## Throughput');
-    expect(md).toContain('Not recorded on this machine');
+    expect(md).toContain('Not recorded in this tree');
     expect(decodePng(fs.readFileSync(written.png)).width).toBe(1000);
   });
 

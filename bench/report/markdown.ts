@@ -103,10 +103,10 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
   out.push('## npm test', '');
   if (r.npmTest) {
     out.push(
-      `${s(r.npmTest.wallSeconds / 60)} min wall time for ${r.npmTest.tests} tests (${r.npmTest.failed} failed), read from the last recorded run (\`${r.npmTest.source}\`, written by \`bash .ci/run\`, finished ${r.npmTest.finishedAt}); not re-run by the bench.`,
+      `${s(r.npmTest.wallSeconds / 60)} min wall time for ${r.npmTest.tests} tests (${r.npmTest.failed} failed), read from the last recorded run (\`${r.npmTest.source}\`, written by every whole-suite \`npm test\`, finished ${r.npmTest.finishedAt}); not re-run by the bench.`,
     );
   } else {
-    out.push('Not recorded on this machine: `bash .ci/run` records a run (jest\'s JSON results in `.cache/jest-results.json`); the bench reads it rather than running the suite.');
+    out.push('Not recorded in this tree: every whole-suite `npm test` (and so `bash .ci/run`) records its run (jest\'s JSON results in `.cache/jest-results.json`); the bench reads it rather than running the suite. Run `npm test`, then the bench.');
   }
   out.push('');
   return out.join('\n');
