@@ -53,6 +53,20 @@ interface LimitedRun {
   readonly ended: string;
 }
 
+/**
+ * What the group coordinator has committed for `groupId`: its record, not the consumer's own
+ * account. Undefined while the coordinator moves or loads (a fresh cluster's first groups).
+ */
+async function committedOffsets(groupId: string): Promise<number | undefined> {
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } catch (err) {
+    if ((err as { retriable?: boolean }).retriable) return undefined;
+    throw err;
+  }
+}
+
 /** Runs the compiled consumer on the backlog with a fresh group until all is committed, it dies, or 180 s pass. */
 async function consumeInLimit(name: string, env: Record<string, string>): Promise<LimitedRun> {
   const cgroup = MemoryCgroup.create(`kafka-platform-${name}-${process.pid}`, LIMIT_BYTES);
@@ -81,9 +95,7 @@ async function consumeInLimit(name: string, env: Record<string, string>): Promis
     const deadline = Date.now() + 180_000;
     let committed = 0;
     while (ended === 'running' && committed < BACKLOG && Date.now() < deadline) {
-      // The group coordinator's record, not the consumer's own account.
-      const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
-      committed = offsets[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+      committed = (await committedOffsets(groupId)) ?? committed;
       await new Promise((r) => setTimeout(r, 200));
     }
     const result = { committed, peakBytes: cgroup.peakBytes(), oomKills: cgroup.oomKills(), ended };
