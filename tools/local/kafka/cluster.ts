@@ -178,6 +178,7 @@ export class LocalKafkaCluster {
     await ensureScramUsers(this.spec, bootstrapServers);
     this.warnIfNoSaslListener(status, log);
     await this.waitForScramUsers(status, options.timeoutMs);
+    await this.waitForGroupCoordinators(log, options.timeoutMs ?? 120_000);
     const durationMs = Date.now() - started;
     log(`The ${this.spec.name} cluster is up in ${(durationMs / 1000).toFixed(1)}s: ${bootstrapServers} (SASL_SSL ${this.saslBootstrapServers()})`);
     return { bootstrapServers, startedNodes: toStart.map((n) => n.id), durationMs };
@@ -381,6 +382,43 @@ export class LocalKafkaCluster {
     }
   }
 
+  /**
+   * Waits until every partition of the offsets topic has a coordinator that answers: a cluster
+   * that has just started creates or loads them, and until then every group's first commit or
+   * offset lookup fails with COORDINATOR_LOAD_IN_PROGRESS or NOT_COORDINATOR. One probe group per
+   * partition (Kafka maps a group to `abs(hashCode) % partitions`).
+   */
+  async waitForGroupCoordinators(log: Log, timeoutMs: number): Promise<void> {
+    const kafka = new Kafka({ clientId: `${this.spec.name}-health`, brokers: this.bootstrapServers().split(','), logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    const started = Date.now();
+    let lastReport = started;
+    let last = '';
+    try {
+      await admin.connect();
+      for (;;) {
+        try {
+          // The first lookup creates the offsets topic on a fresh cluster.
+          await admin.describeGroups([`${this.spec.name}-readiness`]);
+          const [offsets] = (await admin.fetchTopicMetadata({ topics: [OFFSETS_TOPIC] })).topics;
+          await admin.describeGroups(probeGroups(`${this.spec.name}-readiness`, offsets.partitions.length));
+          return;
+        } catch (err) {
+          last = errorText(err);
+        }
+        const elapsed = Date.now() - started;
+        if (elapsed > timeoutMs) throw new Error(`the ${this.spec.name} cluster's group coordinators did not answer within ${Math.round(elapsed / 1000)}s: ${last}`);
+        if (Date.now() - lastReport >= 5000) {
+          log(`  ... waiting for the group coordinators (${Math.round(elapsed / 1000)}s): ${last}`);
+          lastReport = Date.now();
+        }
+        await sleep(500);
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   private async checkPorts(node: LocalNode): Promise<void> {
     const { configKey: key, portsDefinedIn: file } = this.spec;
     await ensurePortFree(node.clientPort, `node ${node.id} client listener`, `${key}.clientBasePort`, file);
@@ -533,4 +571,26 @@ export async function scramLogin(address: string, ca: string, username: string, 
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+const OFFSETS_TOPIC = '__consumer_offsets';
+
+/** Java's String.hashCode, which Kafka uses to place a group on an offsets partition. */
+function javaHashCode(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(31, h) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Group ids of `prefix-N` form, one for each of the offsets topic's `partitions`. */
+export function probeGroups(prefix: string, partitions: number): string[] {
+  const byPartition = new Map<number, string>();
+  for (let n = 0; byPartition.size < partitions && n < partitions * 1000; n++) {
+    const group = `${prefix}-${n}`;
+    // Kafka's Utils.abs: Integer.MIN_VALUE maps to 0.
+    const h = javaHashCode(group);
+    const partition = (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
+    if (!byPartition.has(partition)) byPartition.set(partition, group);
+  }
+  return [...byPartition.values()];
 }
