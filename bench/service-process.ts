@@ -26,6 +26,8 @@ export class ServiceProcess {
   readonly lines: LogLine[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<number | null>;
+  /** The exit code once the process has exited (null when a signal ended it), undefined before. */
+  exitCode: number | null | undefined;
   readonly logFile: string;
   private readonly child: ChildProcess;
   private readonly tailer: NodeJS.Timeout;
@@ -50,6 +52,7 @@ export class ServiceProcess {
     this.tailer = setInterval(() => this.readNew(), 20);
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code) => {
+        this.exitCode = code;
         clearInterval(this.tailer);
         this.readNew();
         resolve(code);
@@ -91,11 +94,10 @@ export class ServiceProcess {
   /** Resolves with the first line of `event`; rejects if the process exits first or after `timeoutMs`. */
   async waitForEvent(event: string, timeoutMs = 120_000): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
     for (;;) {
       const found = this.lines.find((l) => l.event === event);
       if (found) return found;
+      const exited = this.exitCode !== undefined;
       if (exited || Date.now() > deadline) {
         throw new Error(`${this.service} ${exited ? 'exited' : `gave no "${event}" line within ${timeoutMs / 1000}s`} (log: ${this.logFile}):\n${this.tail()}`);
       }

@@ -82,13 +82,11 @@ export async function consumeWithService(ctx: BenchContext, topic: string, messa
   try {
     const joined = lineTime(await consumer.waitForEvent('group_join'));
     const deadline = Date.now() + 300_000;
-    let exit: string | undefined;
-    void consumer.exited.then((code) => (exit = `exited with code ${code}`));
     for (;;) {
       const committed = await committedTotal(ctx.admin, groupId, topic);
       if (committed >= messages) break;
       // A service that died does not get the rest of the 300 s.
-      if (exit) throw new Error(`consumer service ${exit} after committing ${committed} of ${messages} (log: ${consumer.logFile}):\n${consumer.tail()}`);
+      if (consumer.exitCode !== undefined) throw new Error(`consumer service exited with code ${consumer.exitCode} after committing ${committed} of ${messages} (log: ${consumer.logFile}):\n${consumer.tail()}`);
       if (Date.now() > deadline) throw new Error(`consumer service committed ${committed} of ${messages} within 300 s:\n${consumer.tail()}`);
       await new Promise((r) => setTimeout(r, 50));
     }

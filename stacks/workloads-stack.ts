@@ -161,10 +161,7 @@ export class WorkloadsStack extends PlatformStack {
           port: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
           livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
           readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
-          resources: {
-            requests: { ...env.services.resources.requests },
-            limits: { ...env.services.resources.limits },
-          },
+          resources: env.services.resources,
           securityContext: {
             runAsNonRoot: true,
             runAsUser: String(UID),
