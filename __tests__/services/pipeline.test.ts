@@ -114,7 +114,7 @@ describe('producer and consumer services on the local cluster', () => {
 
   test("gzip batches written by Kafka's own producer, large and tiny, are all read intact", async () => {
     // The consumer inflates small batches on the event loop and large ones in the thread pool
-    // (services/shared/kafka.ts): ProducerPerformance writes both kinds with the Java codec.
+    // (services/shared/kafka/gzip-codec.ts): ProducerPerformance writes both kinds with the Java codec.
     const t = await topics('java-gzip');
     const payloadFile = path.join(os.tmpdir(), `${t.topic}.jsonl`);
     fs.writeFileSync(payloadFile, Array.from({ length: 200 }, (_, i) => encodeMessage(createMessage(`${t.topic}-${i}`, PAYLOAD_SIZE))).join('\n'));

@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from 'zlib';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 // Importing the client module replaces kafkajs' gzip codec, as it does in the services.
-import '../../../services/shared/kafka';
+import '../../../services/shared/kafka/gzip-codec';
 
 const codec = CompressionCodecs[CompressionTypes.GZIP]() as unknown as {
   compress(encoder: { buffer: Buffer }): Promise<Buffer>;

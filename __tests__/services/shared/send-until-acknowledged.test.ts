@@ -1,8 +1,8 @@
 import { Message, RecordMetadata } from 'kafkajs';
-import { PartitionSend, sendUntilAcknowledged } from '../../../services/shared/kafka';
+import { PartitionSend, sendUntilAcknowledged } from '../../../services/shared/kafka/producer';
 
 /**
- * The acknowledgement check of services/shared/kafka.ts against a simulated kafkajs `send`, which
+ * The acknowledgement check of services/shared/kafka/producer.ts against a simulated kafkajs `send`, which
  * can leave partitions out of its result as kafkajs 2.2.4 does after a leader moves (the real
  * failure is reproduced by __tests__/chaos/broker-kill.test.ts).
  */
