@@ -55,6 +55,7 @@ const cases: [Service, string, Record<string, string>, string][] = [
   ['consumer', 'an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud" is invalid: expected one of fatal, error, warn, info, debug, trace, silent'],
   ['producer', 'a port that is not a number', { HTTP_PORT: 'eighty' }, 'HTTP_PORT="eighty" is invalid: expected an integer from 0 to 65535'],
   ['consumer', 'a timeout with a unit', { SHUTDOWN_TIMEOUT_MS: '5s' }, 'SHUTDOWN_TIMEOUT_MS="5s" is invalid: expected an integer from 1000 to 600000'],
+  ['consumer', 'a start-up wait below a second', { KAFKA_STARTUP_TIMEOUT_MS: '500' }, 'KAFKA_STARTUP_TIMEOUT_MS="500" is invalid: expected an integer from 1000 to 600000'],
   ['producer', 'an illegal topic name', { KAFKA_TOPIC: 'posts/2' }, 'KAFKA_TOPIC="posts/2" is invalid: expected a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)'],
   ['producer', 'zero messages', { MESSAGE_COUNT: '0' }, 'MESSAGE_COUNT="0" is invalid: expected an integer >= 1'],
   ['producer', 'a payload above the message limit', { PAYLOAD_SIZE: '2000000' }, 'PAYLOAD_SIZE="2000000" is invalid: expected an integer from 0 to 921600'],

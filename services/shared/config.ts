@@ -1,5 +1,6 @@
 import { isIP } from 'net';
 import * as fs from 'fs';
+import { DEFAULT_STARTUP_TIMEOUT_MS } from './kafka/startup';
 
 /** Every problem found in the environment, reported together so one fix round is enough. */
 export class ConfigError extends Error {
@@ -114,6 +115,8 @@ export interface KafkaConnectionConfig {
   readonly tls?: { readonly ca?: string };
   /** Present when SASL/SCRAM-SHA-512 is on. */
   readonly sasl?: { readonly username: string; readonly password: string };
+  /** How long start-up keeps trying while brokers do not answer (KAFKA_STARTUP_TIMEOUT_MS). */
+  readonly startupTimeoutMs: number;
 }
 
 /** Settings every service shares. */
@@ -199,6 +202,7 @@ export function readCommonConfig(r: EnvReader, service: string): CommonConfig {
       clientId: r.string('KAFKA_CLIENT_ID', service, /^[A-Za-z0-9._-]{1,255}$/, 'letters, digits, ".", "_" or "-"'),
       tls: tlsOn ? { ca } : undefined,
       sasl: username !== undefined && password !== undefined ? { username, password } : undefined,
+      startupTimeoutMs: r.int('KAFKA_STARTUP_TIMEOUT_MS', DEFAULT_STARTUP_TIMEOUT_MS, 1000, 600_000),
     },
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     httpPort: r.int('HTTP_PORT', 8080, 0, 65535),

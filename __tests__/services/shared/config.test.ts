@@ -30,7 +30,7 @@ describe('shared service configuration', () => {
 
   test('local defaults: plaintext, no SASL, port 8080, info logs', () => {
     expect(common({ KAFKA_BROKERS: '127.0.0.1:29092, 127.0.0.1:29093' })).toEqual({
-      kafka: { brokers: ['127.0.0.1:29092', '127.0.0.1:29093'], clientId: 'svc', tls: undefined, sasl: undefined },
+      kafka: { brokers: ['127.0.0.1:29092', '127.0.0.1:29093'], clientId: 'svc', tls: undefined, sasl: undefined, startupTimeoutMs: 30_000 },
       logLevel: 'info',
       httpPort: 8080,
       shutdownTimeoutMs: 20000,

@@ -1,5 +1,6 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Logger } from '../observability';
+import { StartupRetry, untilBrokersAnswer } from './startup';
 import { ConsumerOptions, IncomingBatch, IncomingMessage, MessageConsumer } from './types';
 
 /** How often, in messages, a batch handler's shouldContinue() asks kafkajs whether the partition is still assigned. */
@@ -12,7 +13,7 @@ const IDLE_COMMIT_MS = 20;
  * A group consumer with at-least-once delivery: kafkajs' auto-commit is off and offsets
  * are committed only for messages the handler marked processed.
  */
-export function createConsumer(kafka: Kafka, logger: Logger, options: ConsumerOptions): MessageConsumer {
+export function createConsumer(kafka: Kafka, logger: Logger, options: ConsumerOptions, startup: StartupRetry): MessageConsumer {
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
@@ -104,8 +105,8 @@ export function createConsumer(kafka: Kafka, logger: Logger, options: ConsumerOp
 
   return {
     start: async (handler) => {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning });
+      await untilBrokersAnswer('consumer connect', () => consumer.connect(), startup);
+      await untilBrokersAnswer('subscribe', () => consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning }), startup);
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

@@ -12,32 +12,37 @@ import { kafkaConfig } from './connection';
 import { createConsumer } from './consumer';
 import './gzip-codec';
 import { createProducer } from './producer';
+import { StartupRetry, untilBrokersAnswer } from './startup';
 import { ConsumerOptions, MessageConsumer, MessageProducer, ProducerOptions, RequiredTopic } from './types';
 
 export * from './types';
 export { sendUntilAcknowledged } from './producer';
 export type { PartitionSend } from './producer';
+export { BROKER_FENCING_WINDOW_MS, DEFAULT_STARTUP_TIMEOUT_MS, isBrokerUnavailable } from './startup';
 
 /** A connection factory for one service. */
 export class KafkaClient {
   private readonly kafka: Kafka;
+  /** Every start-up step waits out brokers that do not answer yet (./startup). */
+  private readonly startup: StartupRetry;
 
   constructor(cfg: KafkaConnectionConfig, private readonly logger: Logger) {
     this.kafka = new Kafka(kafkaConfig(cfg, logger));
+    this.startup = { brokers: cfg.brokers, timeoutMs: cfg.startupTimeoutMs, logger };
   }
 
-  /** See requireTopics in ./admin. */
+  /** See requireTopics in ./admin; retried while brokers do not answer. */
   requireTopics(required: readonly RequiredTopic[]): Promise<void> {
-    return requireTopics(this.kafka, required);
+    return untilBrokersAnswer('topic check', () => requireTopics(this.kafka, required), this.startup);
   }
 
   /** An idempotent producer (./producer). */
   producer(options: ProducerOptions = { compression: 'gzip', sessions: 1 }): MessageProducer {
-    return createProducer(this.kafka, this.logger, options);
+    return createProducer(this.kafka, this.logger, options, this.startup);
   }
 
   /** A group consumer with at-least-once commits (./consumer). */
   consumer(options: ConsumerOptions): MessageConsumer {
-    return createConsumer(this.kafka, this.logger, options);
+    return createConsumer(this.kafka, this.logger, options, this.startup);
   }
 }

@@ -1,6 +1,7 @@
 import { Admin, CompressionTypes, Kafka, Message, PartitionMetadata, Partitioners, Producer, RecordMetadata } from 'kafkajs';
 import { Logger } from '../observability';
 import { partitionForKey } from '../partitioner';
+import { StartupRetry, untilBrokersAnswer } from './startup';
 import { MessageProducer, OutgoingMessage, ProducerOptions } from './types';
 
 /** One partition's messages, waiting to be acknowledged as part of a kafkajs call. */
@@ -62,7 +63,7 @@ export async function sendUntilAcknowledged(
  * ProducerPerformance at 1,000 msg/s, and spend 2.5x its CPU). Each partition counts as
  * acknowledged only when kafkajs' result names it: see sendUntilAcknowledged.
  */
-export function createProducer(kafka: Kafka, logger: Logger, options: ProducerOptions): MessageProducer {
+export function createProducer(kafka: Kafka, logger: Logger, options: ProducerOptions, startup: StartupRetry): MessageProducer {
   // kafkajs' idempotent producer sends one request per broker at a time. Several sessions (each a
   // kafkajs producer with its own producer id and connections) let a broker have several requests
   // in flight; a partition always uses the same session, which keeps its sequence numbers and order.
@@ -86,7 +87,7 @@ export function createProducer(kafka: Kafka, logger: Logger, options: ProducerOp
   );
   const partitioner = Partitioners.DefaultPartitioner();
   const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-  const topics = new TopicPartitions(kafka.admin());
+  const topics = new TopicPartitions(kafka.admin(), startup);
   const connected = new Set<Producer>();
   for (const p of sessions) {
     p.on(p.events.CONNECT, () => connected.add(p));
@@ -140,9 +141,7 @@ export function createProducer(kafka: Kafka, logger: Logger, options: ProducerOp
     });
   };
   return {
-    connect: async () => {
-      await Promise.all(sessions.map((p) => p.connect()));
-    },
+    connect: () => untilBrokersAnswer('producer connect', () => Promise.all(sessions.map((p) => p.connect())).then(() => undefined), startup),
     partitionsOf,
     sendToPartition,
     leaderOf,
@@ -169,11 +168,21 @@ class TopicPartitions {
   private readonly cache = new Map<string, { readonly partitions: PartitionMetadata[]; readonly at: number }>();
   private connected?: Promise<void>;
 
-  constructor(private readonly admin: Admin) {}
+  constructor(
+    private readonly admin: Admin,
+    private readonly startup: StartupRetry,
+  ) {}
 
   async get(topic: string): Promise<PartitionMetadata[]> {
     const cached = this.cache.get(topic);
     if (cached && Date.now() - cached.at < 30_000) return cached.partitions;
+    // During a failover the partition count is still known: keep producing with it. Without it
+    // nothing can be sent, so the first lookup waits out brokers that do not answer yet.
+    if (cached) return this.fetch(topic).catch(() => cached.partitions);
+    return untilBrokersAnswer(`partitions of ${topic}`, () => this.fetch(topic), this.startup);
+  }
+
+  private async fetch(topic: string): Promise<PartitionMetadata[]> {
     try {
       this.connected ??= this.admin.connect();
       await this.connected;
@@ -183,8 +192,6 @@ class TopicPartitions {
       return partitions;
     } catch (err) {
       this.connected = undefined;
-      // During a failover the partition count is still known: keep producing with it.
-      if (cached) return cached.partitions;
       throw err;
     }
   }
