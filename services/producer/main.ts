@@ -28,8 +28,8 @@ async function main(): Promise<number> {
   const client = new KafkaClient(cfg.kafka, logger);
   const producer = client.producer({ compression: cfg.compression, sessions: cfg.sessions });
   // Not ready while start-up waits for brokers (KAFKA_STARTUP_TIMEOUT_MS).
-  let started = false;
-  const http = await startHttpServer(cfg.httpPort, () => started && producer.isConnected(), metrics, logger);
+  let topicChecked = false;
+  const http = await startHttpServer(cfg.httpPort, () => topicChecked && producer.isConnected(), metrics, logger);
   const produced = metrics.produced.labels({ topic: cfg.topic });
   const debug = logger.isLevelEnabled('debug');
   let acknowledged = 0;
@@ -49,7 +49,7 @@ async function main(): Promise<number> {
   try {
     await producer.connect();
     await client.requireTopics([{ topic: cfg.topic, setting: 'KAFKA_TOPIC', operation: 'Write' }]);
-    started = true;
+    topicChecked = true;
     logger.info(
       { event: 'start', topic: cfg.topic, count: cfg.count, rateLimit: cfg.rateLimit, batchSize: cfg.batchSize, lingerMs: cfg.lingerMs, compression: cfg.compression, idPrefix: cfg.idPrefix },
       'producing',
