@@ -17,7 +17,7 @@ import { javaBinary } from '../tools/kafka-tool';
 import { CACHE_DIR, PROJECT_ROOT } from '../tools/paths';
 import { formatDuration } from '../tools/progress';
 import { POSTS_LIKE, benchAdmin, benchCluster } from './cluster';
-import { FailoverRun, leaderKillResume } from './failover';
+import { FailoverClient, FailoverRun, FailoverStop, leaderStopResume } from './failover';
 import { LatencyRun, kafkaToolLatency, serviceLatency } from './latency';
 import { messageShape, writePayloadFile } from './payload';
 import { writeReport } from './report/write';
@@ -196,14 +196,28 @@ async function latencySection(ctx: BenchContext, o: Options): Promise<LatencyCom
   };
 }
 
+/**
+ * The leader SIGKILL under the producer service and under Kafka's own producer, interleaved, then
+ * a graceful stop (SIGTERM: what a pod deletion or a rolling restart does) under the service.
+ */
 async function failoverSection(ctx: BenchContext, o: Options): Promise<FailoverResult> {
-  const runs: FailoverRun[] = [];
-  for (let i = 1; i <= o.runs; i++) {
-    const r = await leaderKillResume(ctx, benchCluster, FAILOVER_RATE);
-    log(`failover run ${i}/${o.runs}: node ${r.killedNode} (leader of ${r.partitions.join(',')}; active controller ${r.activeController}) SIGKILLed, sends acknowledged again after ${r.resumeSeconds.toFixed(1)} s`);
-    runs.push(r);
-  }
-  return { runs, medianSeconds: median(runs.map((r) => r.resumeSeconds)) };
+  const one = async (i: number, client: FailoverClient, stop: FailoverStop) => {
+    const r = await leaderStopResume(ctx, benchCluster, FAILOVER_RATE, client, stop, SCRATCH);
+    const who = client === 'service' ? 'producer service' : 'VerifiableProducer';
+    log(`failover run ${i}/${o.runs}: ${who}, node ${r.killedNode} (leader of ${r.partitions.join(',')}; active controller ${r.activeController}) ${stop === 'kill' ? 'SIGKILLed' : 'stopped gracefully'}, sends acknowledged again after ${r.resumeSeconds.toFixed(1)} s`);
+    return r;
+  };
+  const { a, b } = await interleaved(o.runs, (i) => one(i, 'service', 'kill'), (i) => one(i, 'java', 'kill'));
+  const graceful: FailoverRun[] = [];
+  for (let i = 1; i <= o.runs; i++) graceful.push(await one(i, 'service', 'graceful'));
+  const medianSeconds = median(a.map((r) => r.resumeSeconds));
+  const javaMedianSeconds = median(b.map((r) => r.resumeSeconds));
+  return {
+    runs: a,
+    medianSeconds,
+    java: { runs: b, medianSeconds: javaMedianSeconds, ratio: medianSeconds / javaMedianSeconds },
+    graceful: { runs: graceful, medianSeconds: median(graceful.map((r) => r.resumeSeconds)) },
+  };
 }
 
 async function synthSection(o: Options): Promise<SynthResult> {

@@ -1,4 +1,5 @@
 import { Admin, Kafka, logLevel } from 'kafkajs';
+import { loadConsumerConfig } from '../services/consumer/config';
 import { KafkaTools, runKafkaTool } from '../tools/kafka-tool';
 import { createPostsLikeTopic } from './cluster';
 import { MessageShape } from './payload';
@@ -102,14 +103,21 @@ async function committedTotal(admin: Admin, groupId: string, topic: string): Pro
 }
 
 /**
- * kafkajs on its own on the same topic, at its defaults: a group member that only counts the
- * messages kafkajs hands over (no parsing, no commits), from its group join to the last one.
- * The consumer service cannot beat it with this client, so the report shows how much of the
- * gap to ConsumerPerformance is the client's and how much the service's own work.
+ * kafkajs on its own on the same topic, with the consumer service's fetch settings (its defaults,
+ * read from its own config): a group member that only counts the messages kafkajs hands over (no
+ * parsing, no commits), from its group join to the last one. The consumer service cannot beat it
+ * with this client, so the report shows how much of the gap to ConsumerPerformance is the
+ * client's and how much the service's own work. At kafkajs' own 10 MiB / 1 MiB fetches it reads
+ * about a tenth faster, and is OOM-killed in the service's pod (docs/services.md, "Memory").
  */
 export async function consumeWithKafkajsOnly(ctx: BenchContext, topic: string, messages: number): Promise<ThroughputRun> {
+  const { fetch } = loadConsumerConfig({ KAFKA_BROKERS: ctx.bootstrapServers });
   const consumer = new Kafka({ clientId: 'bench-kafkajs-only', brokers: ctx.bootstrapServers.split(','), logLevel: logLevel.NOTHING }).consumer({
     groupId: `${topic}-kafkajs-${Date.now().toString(36)}`,
+    minBytes: fetch.minBytes,
+    maxWaitTimeInMs: fetch.maxWaitMs,
+    maxBytes: fetch.maxBytes,
+    maxBytesPerPartition: fetch.maxBytesPerPartition,
   });
   let joinedAt = 0;
   let count = 0;

@@ -34,6 +34,7 @@ export const KafkaTools = {
   producerPerformance: 'org.apache.kafka.tools.ProducerPerformance',
   consumerPerformance: 'org.apache.kafka.tools.ConsumerPerformance',
   endToEndLatency: 'org.apache.kafka.tools.EndToEndLatency',
+  verifiableProducer: 'org.apache.kafka.tools.VerifiableProducer',
 } as const;
 
 /** The java binary: `$JAVA_HOME/bin/java` when set, otherwise `java` from PATH. */

@@ -1,3 +1,4 @@
+import type { FailoverRun } from '../failover';
 import type { BenchResults, ThroughputComparison } from '../results';
 import { median } from '../stats';
 
@@ -56,17 +57,20 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
       `Per partition, with one service instance serving all ${st.partitions}: ${perPartition.join(', ')} (the input of \`POSTS_SIZING.perPartitionBytesPerSecond\`, docs/topics.md).`,
       '',
       'Producer: from the service\'s start line (connected) to the last acknowledgement, as its summary reports; ProducerPerformance\'s own records/sec. ' +
-        'Consumer: from the service\'s group join until every offset is committed after processing (polled every 50 ms); ConsumerPerformance\'s fetch.nMsg.sec, which also leaves the group join out. kafkajs alone: a kafkajs group member on the same topic that only counts what kafkajs hands over (no parsing, no commits), from its join to the last message, run in the bench\'s own process right after each service run: the most the service could reach with this client.',
+        'Consumer: from the service\'s group join until every offset is committed after processing (polled every 50 ms); ConsumerPerformance\'s fetch.nMsg.sec, which also leaves the group join out. kafkajs alone: a kafkajs group member on the same topic, with the service's fetch sizes, that only counts what kafkajs hands over (no parsing, no commits), from its join to the last message, run in the bench\'s own process right after each service run: the most the service could reach with this client.',
       '',
     );
   }
   if (r.latency) {
-    out.push('## End-to-end latency (ms)', '', '| side | rate | p50 | p99 | p99.9 | runs (p99) |', '| --- | ---: | ---: | ---: | ---: | --- |');
-    for (const l of r.latency.service) {
-      out.push(`| producer -> consumer service | ${int(l.rate)} msg/s | ${l.median.p50} | ${l.median.p99} | ${l.median.p999} | ${list(l.runs.map((x) => x.p99), String)} |`);
-    }
     const k = r.latency.kafka;
-    out.push(`| EndToEndLatency | one at a time | ${k.median.p50} | ${k.median.p99} | ${k.median.p999} | ${list(k.runs.map((x) => x.p99), String)} |`);
+    const vs = (mine: number, theirs: number) => ratio(mine / Math.max(1, theirs));
+    out.push('## End-to-end latency (ms)', '', '| side | rate | p50 | p99 | p99.9 | p50 / p99 / p99.9 vs EndToEndLatency | runs (p99) |', '| --- | ---: | ---: | ---: | ---: | --- | --- |');
+    for (const l of r.latency.service) {
+      out.push(
+        `| producer -> consumer service | ${int(l.rate)} msg/s | ${l.median.p50} | ${l.median.p99} | ${l.median.p999} | ${vs(l.median.p50, k.median.p50)} / ${vs(l.median.p99, k.median.p99)} / ${vs(l.median.p999, k.median.p999)} | ${list(l.runs.map((x) => x.p99), String)} |`,
+      );
+    }
+    out.push(`| EndToEndLatency | one at a time | ${k.median.p50} | ${k.median.p99} | ${k.median.p999} | | ${list(k.runs.map((x) => x.p99), String)} |`);
     out.push(
       '',
       `Services: ${st.latencySeconds} s at a fixed rate after ${st.latencyWarmupSeconds} s of warm-up at that rate (sent and consumed, not counted: the first second of a cold process carries kafkajs' unoptimised code and first requests), from each message's createdAt (set by the producer when it is generated) to the end of its processing in the consumer, from the consumer's per-message lines (LOG_LEVEL=debug for this run). ` +
@@ -76,17 +80,27 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
   }
   if (r.failover) {
     out.push(
-      '## Leader SIGKILL',
+      '## Leader failover',
       '',
       `Producer service at ${int(st.failoverRate)} msg/s; the leader of the lowest-numbered partition not led by the active KRaft controller is SIGKILLed mid-stream (the bench\'s nodes are combined broker+controller nodes; killing the active controller adds a controller election and a fresh broker session before fencing, 12.2-12.3 s here, a failure production\'s dedicated controllers do not share). Time until sends to every partition it led are acknowledged again (by their new leaders), from the producer's own acknowledgements. ` +
         'With acks=all the other partitions stall too, until the controller fences the dead broker (broker.session.timeout.ms, 9 s by default) and it leaves their in-sync replicas: that is the cluster\'s share of the outage, the rest is the client\'s.',
       '',
-      '| run | node killed | active controller | its partitions | resumed after | other partitions resumed after |',
-      '| --- | --- | --- | --- | ---: | ---: |',
-      ...r.failover.runs.map((f, i) => `| ${i + 1} | ${f.killedNode} | ${f.activeController} | ${f.partitions.join(', ')} | ${s(f.resumeSeconds)} s | ${s(f.otherPartitionsResumeSeconds)} s |`),
-      `| **median** | | | | **${s(r.failover.medianSeconds)} s** | ${s(median(r.failover.runs.map((f) => f.otherPartitionsResumeSeconds)))} s |`,
+      'Kafka\'s own Java producer (VerifiableProducer, keyed records, acks=all, idempotent, gzip, linger.ms=5) takes the same kill at the same rate, interleaved with the service\'s runs; the graceful stop (SIGTERM, a controlled shutdown, as a pod deletion or a rolling restart does) moves the leaders before the broker exits.',
       '',
+      '| producer | stop | run | node | active controller | its partitions | resumed after | other partitions resumed after |',
+      '| --- | --- | --- | --- | --- | --- | ---: | ---: |',
     );
+    const groups: [string, string, readonly FailoverRun[], number][] = [['producer service', 'SIGKILL', r.failover.runs, r.failover.medianSeconds]];
+    if (r.failover.java) groups.push(['VerifiableProducer', 'SIGKILL', r.failover.java.runs, r.failover.java.medianSeconds]);
+    if (r.failover.graceful) groups.push(['producer service', 'graceful', r.failover.graceful.runs, r.failover.graceful.medianSeconds]);
+    for (const [who, stop, runs, med] of groups) {
+      out.push(
+        ...runs.map((f, i) => `| ${who} | ${stop} | ${i + 1} | ${f.killedNode} | ${f.activeController} | ${f.partitions.join(', ')} | ${s(f.resumeSeconds)} s | ${s(f.otherPartitionsResumeSeconds)} s |`),
+        `| ${who} | ${stop} | **median** | | | | **${s(med)} s** | ${s(median(runs.map((f) => f.otherPartitionsResumeSeconds)))} s |`,
+      );
+    }
+    if (r.failover.java) out.push('', `Service / Java producer, SIGKILL: **${ratio(r.failover.java.ratio)}**.`);
+    out.push('');
   }
   if (r.synth) {
     out.push(
