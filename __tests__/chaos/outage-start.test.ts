@@ -2,6 +2,7 @@ import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
 import { ServiceProcess, processed } from '../services/harness';
 import { uniqueName } from '../support/kafka';
 import { chaosCluster, createPostsLikeTopic, waitForFullIsr } from './cluster';
+import { BROKER_FENCING_WINDOW_MS } from '../../services/shared/kafka/startup';
 import { acknowledged, dropTopics, startProducer, useChaosCluster, verifyTopic } from './runs';
 import { readTopic } from './verifier';
 
@@ -58,6 +59,7 @@ describe('services started while a broker of three is down and not yet fenced', 
       expect(inTopic.size).toBe(COUNT);
 
       expect(await chaosCluster.killNode(victim)).toBe(true);
+      const killedAt = Date.now();
       await new Promise((r) => setTimeout(r, START_AFTER_KILL_MS));
       const group = `${consumed}-group`;
       const producer = startProducer(chaosCluster, produced, COUNT);
@@ -69,7 +71,16 @@ describe('services started while a broker of three is down and not yet fenced', 
       });
       let consumerOk = false;
       let producerCode: number | null = null;
+      // A service reaches Kafka right after its http_listening line. Later than the fencing window
+      // (a machine too busy to start a process in seconds), the case would prove nothing.
+      const reachedKafkaAfterMs = async (s: ServiceProcess) => {
+        await s.waitFor('http server', () => s.events('http_listening').length > 0, 60_000);
+        return Date.parse(String(s.events('http_listening')[0].time)) - killedAt;
+      };
+      const startedAfter = { producer: 0, consumer: 0 };
       try {
+        startedAfter.producer = await reachedKafkaAfterMs(producer);
+        startedAfter.consumer = await reachedKafkaAfterMs(consumer);
         producerCode = await producer.exited;
         outcomes.push({ service: 'producer', victim, ok: producerCode === 0, waits: producer.events('start_waiting').length });
         await consumer
@@ -85,6 +96,8 @@ describe('services started while a broker of three is down and not yet fenced', 
         for (const t of [produced, consumed]) await waitForFullIsr(admin(), t, 3);
       }
 
+      console.log(`[chaos] round ${round}, broker ${victim}: producer reached Kafka ${startedAfter.producer} ms after the kill, consumer ${startedAfter.consumer} ms`);
+      expect(Math.max(startedAfter.producer, startedAfter.consumer)).toBeLessThan(BROKER_FENCING_WINDOW_MS - 1_000);
       expect({ code: producerCode, error: producer.events('summary')[0]?.error, startFailed: producer.events('start_failed').length }).toEqual({ code: 0, error: undefined, startFailed: 0 });
       const report = await verifyTopic('outage start', round, chaosCluster, produced, COUNT, acknowledged(producer));
       expect({ lost: report.lost, acknowledged: report.acknowledged }).toEqual({ lost: 0, acknowledged: COUNT });
