@@ -6,6 +6,13 @@ import { BenchContext, freshTopic } from './throughput';
 
 export interface LatencyRun extends Percentiles {
   readonly samples: number;
+  /**
+   * Where the milliseconds go, from the consumer's per-message lines: `producer` from createdAt
+   * to the record timestamp (when the producer's client built the request: linger, queueing
+   * behind the request in flight, batching), `afterProducer` from there to the end of processing
+   * (the request, replication to the in-sync replicas, the consumer's fetch wait, processing).
+   */
+  readonly breakdown?: { readonly producer: Percentiles; readonly afterProducer: Percentiles };
 }
 
 /**
@@ -23,11 +30,11 @@ export interface LatencyRun extends Percentiles {
 export async function serviceLatency(ctx: BenchContext, rate: number, seconds: number, env: Record<string, string> = {}, warmupSeconds = 0): Promise<LatencyRun> {
   const topic = await freshTopic(ctx, `latency-${rate}-${Date.now().toString(36)}`);
   const messages = rate * (warmupSeconds + seconds);
-  const samples: { createdAt: number; latencyMs: number }[] = [];
+  const samples: { createdAt: number; latencyMs: number; recordTimestamp: number }[] = [];
   const consumer = new ServiceProcess(
     'consumer',
     { KAFKA_BROKERS: ctx.bootstrapServers, KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, KAFKA_GROUP_ID: topic, ...env, LOG_LEVEL: 'debug' },
-    { onLine: (l) => l.event === 'message' && samples.push({ createdAt: Date.parse(String(l.createdAt)), latencyMs: Number(l.latencyMs) }) },
+    { onLine: (l) => l.event === 'message' && samples.push({ createdAt: Date.parse(String(l.createdAt)), latencyMs: Number(l.latencyMs), recordTimestamp: Number(l.recordTimestamp) }) },
   );
   try {
     await consumer.waitForEvent('start');
@@ -46,8 +53,13 @@ export async function serviceLatency(ctx: BenchContext, rate: number, seconds: n
     while (samples.length < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (samples.length < messages) throw new Error(`consumer service processed ${samples.length} of ${messages} messages at ${rate} msg/s:\n${consumer.tail()}`);
     const measuredFrom = samples.reduce((first, x) => Math.min(first, x.createdAt), Infinity) + warmupSeconds * 1000;
-    const latencies = samples.filter((x) => x.createdAt >= measuredFrom).map((x) => x.latencyMs);
-    return { samples: latencies.length, ...percentiles(latencies) };
+    const measured = samples.filter((x) => x.createdAt >= measuredFrom);
+    const latencies = measured.map((x) => x.latencyMs);
+    const breakdown = {
+      producer: percentiles(measured.map((x) => x.recordTimestamp - x.createdAt)),
+      afterProducer: percentiles(measured.map((x) => x.createdAt + x.latencyMs - x.recordTimestamp)),
+    };
+    return { samples: latencies.length, ...percentiles(latencies), breakdown };
   } finally {
     await consumer.stop();
     await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);

@@ -12,6 +12,11 @@ import { median, percentiles } from '../../bench/stats';
 function syntheticResults(): BenchResults {
   const run = (mps: number) => ({ messages: 50_000, seconds: 50_000 / mps, messagesPerSecond: mps, mibPerSecond: (mps * 1024) / 1048576 });
   const lat = (p50: number, p99: number, p999: number) => ({ samples: 10_000, p50, p99, p999 });
+  // The producer's share is a few ms; the rest is the request, replication, fetch and processing.
+  const split = (p50: number, p99: number, p999: number) => ({
+    ...lat(p50, p99, p999),
+    breakdown: { producer: { p50: 2, p99: p99 - 15, p999: p999 - 20 }, afterProducer: { p50: p50 - 2, p99: 15, p999: 20 } },
+  });
   const base: Omit<BenchResults, 'targets'> = {
     startedAt: '2025-01-31T12:00:00.000Z',
     durationSeconds: 540,
@@ -45,7 +50,7 @@ function syntheticResults(): BenchResults {
     },
     latency: {
       service: [
-        { rate: 1000, runs: [lat(8, 22, 40), lat(9, 24, 45), lat(7, 20, 38)], median: { p50: 8, p99: 22, p999: 40 } },
+        { rate: 1000, runs: [split(8, 22, 40), split(9, 24, 45), split(7, 20, 38)], median: { p50: 8, p99: 22, p999: 40 } },
         { rate: 5000, runs: [lat(12, 60, 150), lat(11, 55, 140), lat(13, 70, 160)], median: { p50: 12, p99: 60, p999: 150 } },
       ],
       kafka: { runs: [lat(3, 9, 30), lat(3, 10, 35), lat(4, 11, 33)], median: { p50: 3, p99: 10, p999: 33 } },
@@ -152,6 +157,9 @@ describe('bench reporting', () => {
     expect(md).toContain('| producer -> consumer service | 1,000 msg/s | 8 | 22 | 40 | 2.67x / 2.20x / 1.21x | 22 / 24 / 20 |');
     expect(md).toContain('| producer -> consumer service | 5,000 msg/s | 12 | 60 | 150 |');
     expect(md).toContain('| EndToEndLatency | one at a time | 3 | 10 | 33 |');
+    // Only the rate whose runs carry the split gets a row: medians of 2 and 7/9/5, of 6/7/5 and 15.
+    expect(md).toContain('| producer -> consumer service | 1,000 msg/s | 2 / 7 | 6 / 15 |');
+    expect(md).not.toContain('| producer -> consumer service | 5,000 msg/s | 2 /');
     expect(md).toContain('| consumer vs ConsumerPerformance | >= 0.80x | 0.75x | **no** |');
     expect(md).toContain('| producer service | SIGKILL | 2 | 2 | 3 | 0, 4 | 11.2 s | 10.8 s |');
     expect(md).toContain('| producer service | SIGKILL | **median** | | | | **9.9 s** | 9.5 s |');

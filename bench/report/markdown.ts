@@ -1,6 +1,7 @@
 import type { FailoverRun } from '../failover';
 import type { BenchResults, ThroughputComparison } from '../results';
-import { median } from '../stats';
+import type { LatencyRun } from '../latency';
+import { Percentiles, median, medianPercentiles } from '../stats';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const mib = (n: number) => n.toFixed(2);
@@ -71,6 +72,14 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
       );
     }
     out.push(`| EndToEndLatency | one at a time | ${k.median.p50} | ${k.median.p99} | ${k.median.p999} | | ${list(k.runs.map((x) => x.p99), String)} |`);
+    const split = r.latency.service.filter((l) => l.runs.every((x) => x.breakdown));
+    if (split.length > 0) {
+      out.push('', '| where the time goes (median of the runs, p50 / p99 ms) | rate | in the producer (createdAt to record timestamp) | after it (request, replication, fetch, processing) |', '| --- | ---: | --- | --- |');
+      for (const l of split) {
+        const part = (f: (x: LatencyRun) => Percentiles) => { const m = medianPercentiles(l.runs.map(f)); return `${m.p50} / ${m.p99}`; };
+        out.push(`| producer -> consumer service | ${int(l.rate)} msg/s | ${part((x) => x.breakdown!.producer)} | ${part((x) => x.breakdown!.afterProducer)} |`);
+      }
+    }
     out.push(
       '',
       `Services: ${st.latencySeconds} s at a fixed rate after ${st.latencyWarmupSeconds} s of warm-up at that rate (sent and consumed, not counted: the first second of a cold process carries kafkajs' unoptimised code and first requests), from each message's createdAt (set by the producer when it is generated) to the end of its processing in the consumer, from the consumer's per-message lines (LOG_LEVEL=debug for this run). ` +
