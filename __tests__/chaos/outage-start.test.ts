@@ -1,5 +1,6 @@
 import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
-import { ServiceProcess, processed } from '../services/harness';
+import * as fs from 'fs';
+import { ServiceProcess, compileServices, processed } from '../services/harness';
 import { uniqueName } from '../support/kafka';
 import { chaosCluster, createPostsLikeTopic, waitForFullIsr } from './cluster';
 import { BROKER_FENCING_WINDOW_MS } from '../../services/shared/kafka/startup';
@@ -22,6 +23,11 @@ const NODES = [1, 2, 3];
 const START_AFTER_KILL_MS = 1_000;
 
 const admin = useChaosCluster();
+// What the images run, and quick to start: tsx transpiling the services on a busy machine took
+// up to 8 s, most of the fencing window the case is about.
+let compiled = '';
+beforeAll(() => void (compiled = compileServices()), 120_000);
+afterAll(() => compiled && fs.rmSync(compiled, { recursive: true, force: true }));
 const outcomes: { service: string; victim: number; ok: boolean; waits: number }[] = [];
 
 afterAll(() => {
@@ -62,13 +68,12 @@ describe('services started while a broker of three is down and not yet fenced', 
       const killedAt = Date.now();
       await new Promise((r) => setTimeout(r, START_AFTER_KILL_MS));
       const group = `${consumed}-group`;
-      const producer = startProducer(chaosCluster, produced, COUNT);
-      const consumer = new ServiceProcess('consumer', {
-        KAFKA_BROKERS: chaosCluster.bootstrapServers(),
-        KAFKA_TOPIC: consumed,
-        KAFKA_DLQ_TOPIC: `${consumed}.dlq`,
-        KAFKA_GROUP_ID: group,
-      });
+      const producer = startProducer(chaosCluster, produced, COUNT, {}, compiled);
+      const consumer = new ServiceProcess(
+        'consumer',
+        { KAFKA_BROKERS: chaosCluster.bootstrapServers(), KAFKA_TOPIC: consumed, KAFKA_DLQ_TOPIC: `${consumed}.dlq`, KAFKA_GROUP_ID: group },
+        compiled,
+      );
       let consumerOk = false;
       let producerCode: number | null = null;
       // A service reaches Kafka right after its http_listening line. Later than the fencing window

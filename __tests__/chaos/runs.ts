@@ -6,16 +6,20 @@ import { ServiceProcess } from '../services/harness';
 import { chaosAdmin, chaosCluster } from './cluster';
 import { DeliveryReport, deliveryReport, logEndOffsets, printReport, readTopic } from './verifier';
 
-/** The producer service as a real process against a fault-test cluster, ids `<topic>-0..count-1`. */
-export function startProducer(cluster: LocalKafkaCluster, topic: string, count: number, env: Record<string, string> = {}): ServiceProcess {
-  return new ServiceProcess('producer', {
-    KAFKA_BROKERS: cluster.bootstrapServers(),
-    KAFKA_TOPIC: topic,
-    MESSAGE_COUNT: String(count),
-    PAYLOAD_SIZE: '200',
-    MESSAGE_ID_PREFIX: topic,
-    ...env,
-  });
+/** The producer service as a real process against a fault-test cluster, ids `<topic>-0..count-1` (compiled: see compileServices). */
+export function startProducer(cluster: LocalKafkaCluster, topic: string, count: number, env: Record<string, string> = {}, compiledDir?: string): ServiceProcess {
+  return new ServiceProcess(
+    'producer',
+    {
+      KAFKA_BROKERS: cluster.bootstrapServers(),
+      KAFKA_TOPIC: topic,
+      MESSAGE_COUNT: String(count),
+      PAYLOAD_SIZE: '200',
+      MESSAGE_ID_PREFIX: topic,
+      ...env,
+    },
+    compiledDir,
+  );
 }
 
 /** How many messages a finished producer job reported acknowledged (its ids are 0..n-1, in order). */

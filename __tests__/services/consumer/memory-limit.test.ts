@@ -1,6 +1,5 @@
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Admin } from 'kafkajs';
 import { environments } from '../../../config';
@@ -8,7 +7,7 @@ import { bytesOf } from '../../../config/environment-checks';
 import { PROJECT_ROOT } from '../../../tools/paths';
 import { bootstrapServers, uniqueName } from '../../support/kafka';
 import { MemoryCgroup } from '../../support/memory-cgroup';
-import { ServiceProcess, createTopics, deleteTopics, kafka } from '../harness';
+import { ServiceProcess, compileServices, createTopics, deleteTopics, kafka } from '../harness';
 
 /**
  * The consumer as its image runs it (compiled JavaScript, production settings), inside a real
@@ -31,9 +30,7 @@ beforeAll(async () => {
   topic = uniqueName('svc-memory');
   created.push(topic, `${topic}.dlq`);
   await createTopics(admin, created);
-  compiled = fs.mkdtempSync(path.join(os.tmpdir(), 'services-dist-'));
-  // What docker/services.Dockerfile's build stage runs, into a scratch directory.
-  execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(PROJECT_ROOT, 'services', 'tsconfig.build.json'), '--outDir', compiled], { stdio: 'inherit' });
+  compiled = compileServices();
   const producer = new ServiceProcess('producer', { KAFKA_TOPIC: topic, MESSAGE_COUNT: String(BACKLOG), PAYLOAD_SIZE: String(PAYLOAD_SIZE), MESSAGE_ID_PREFIX: topic, LOG_LEVEL: 'info' });
   const code = await producer.exited;
   if (code !== 0) throw new Error(`the producer could not write the backlog (exit ${code}):\n${producer.tail()}`);
