@@ -52,7 +52,6 @@ export async function sendUntilAcknowledged(
   }
 }
 
-
 /**
  * An idempotent producer: retries never duplicate or reorder messages within a partition, and
  * `send` resolves only when every message is acknowledged by all in-sync replicas.
