@@ -100,7 +100,8 @@ function javaProducer(ctx: BenchContext, topic: string, rate: number, scratch: s
   const acked: Ack[] = [];
   const config = path.join(scratch, 'failover-producer.properties');
   fs.mkdirSync(scratch, { recursive: true });
-  fs.writeFileSync(config, 'enable.idempotence=true\ncompression.type=gzip\nlinger.ms=5\n');
+  // VerifiableProducer sets retries=0 for itself; the Java producer's own default is back here.
+  fs.writeFileSync(config, 'enable.idempotence=true\ncompression.type=gzip\nlinger.ms=5\nretries=2147483647\n');
   requireJavaAndKafka();
   const child = spawn(
     javaBinary(),
