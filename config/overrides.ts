@@ -32,7 +32,7 @@ export function applyOverrides(env: EnvironmentConfig, vars: NodeJS.ProcessEnv):
     const file = path.resolve(PROJECT_ROOT, kubeconfig);
     if (!env.kubernetes) problems.push(`${OVERRIDE_VARIABLES.kubeconfig} is set, but environment "${env.name}" has no Kubernetes cluster: unset it`);
     else if (!fs.existsSync(file)) problems.push(`${OVERRIDE_VARIABLES.kubeconfig}=${kubeconfig}: no such file (for the local Kubernetes run \`npm run k8s:up\` first)`);
-    else result = { ...result, kubernetes: { configPath: file } };
+    else result = { ...result, kubernetes: { ...env.kubernetes, configPath: file, context: undefined } };
   }
 
   const charts = set(OVERRIDE_VARIABLES.chartsDirectory);

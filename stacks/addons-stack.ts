@@ -66,6 +66,7 @@ export class AddonsStack extends PlatformStack {
       storageClass: env.kafka.storageClass,
       lokiUrl: lokiUrl(this.monitoringNamespace),
       alerting: sizing.alerting,
+      managedControlPlane: env.kubernetes!.managedControlPlane,
     });
     const loki = new Loki(this, 'loki', {
       namespace: this.monitoringNamespace,

@@ -101,6 +101,7 @@ export class KafkaStack extends PlatformStack {
       namespace: props.kafkaNamespace,
       kafka: env.kafka,
       adminUser: ADMIN_USER,
+      platform: env.kubernetes?.platform,
       readyTimeout: '30m',
     });
 

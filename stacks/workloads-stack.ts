@@ -13,6 +13,7 @@ import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { versions } from '../config';
 import { CONSUMER_GROUP } from '../config/topics';
+import { dnsEgressPeers } from '../modules/cluster-dns';
 import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { ServiceAlertRules } from '../modules/observability/service-alerts';
@@ -295,7 +296,8 @@ export class WorkloadsStack extends PlatformStack {
         policyTypes: ['Egress'],
         egress: [
           {
-            to: [{ namespaceSelector: byName('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+            // Wherever the environment's resolver answers: the DNS pods, NodeLocal DNSCache, Cloud DNS.
+            to: dnsEgressPeers(props.env.kubernetes!.dns),
             ports: [
               { port: '53', protocol: 'UDP' },
               { port: '53', protocol: 'TCP' },
