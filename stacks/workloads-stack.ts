@@ -34,6 +34,9 @@ const MOUNT = { ca: '/etc/kafka-client/ca', sasl: '/etc/kafka-client/sasl' } as 
 /** Consumers kept running even when idle: one can drain while the other restarts. */
 const CONSUMER_MIN_REPLICAS = 2;
 
+/** Pod template annotation carrying the producer's run token (`producer_run`). */
+export const PRODUCER_RUN_ANNOTATION = 'kafka-platform/producer-run';
+
 type Service = 'producer' | 'consumer';
 const labels = (service: Service) => ({ ...PART_OF, 'app.kubernetes.io/name': service, 'app.kubernetes.io/component': 'workload' });
 
@@ -188,15 +191,24 @@ export class WorkloadsStack extends PlatformStack {
       ],
     });
 
+    // The Job runs once per release: its template (image, settings, this run token) is immutable,
+    // so a change of any of them replaces the Job and runs it again, and nothing else does. No
+    // TTL: a Job the TTL controller deleted would be planned, created and run again by the next
+    // deploy (docs/services.md, "The producer Job").
+    const producerRun = new TerraformVariable(this, 'producer_run', {
+      type: 'string',
+      default: 'initial',
+      nullable: false,
+      description: 'Run token of the producer Job: set a new value (e.g. a date) to run it again with the same image and settings',
+    });
     new JobV1(this, 'producer-job', {
       metadata: { name: 'producer', namespace: ns, labels: labels('producer') },
       spec: {
         backoffLimit: 3,
         // A stuck run fails instead of holding resources; 10,000 messages at 500/s take 20 s.
         activeDeadlineSeconds: 900,
-        ttlSecondsAfterFinished: '86400',
         template: {
-          metadata: { labels: podLabels('producer') },
+          metadata: { labels: podLabels('producer'), annotations: { [PRODUCER_RUN_ANNOTATION]: producerRun.stringValue } },
           spec: podSpec('producer', { restartPolicy: 'Never' }, {
             MESSAGE_COUNT: '10000',
             RATE_LIMIT: '500',

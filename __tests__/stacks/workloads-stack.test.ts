@@ -2,6 +2,7 @@ import * as path from 'path';
 import { environments, versions } from '../../config';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { parseDockerfile } from '../docker/dockerfile';
+import { PRODUCER_RUN_ANNOTATION } from '../../stacks/workloads-stack';
 import { validateCustomResource } from '../support/schemas';
 import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
 
@@ -121,8 +122,13 @@ describe('workloads-stack', () => {
     expect(deployment.spec.template.spec.service_account_name).toMatch(/^\$\{kubernetes_service_account_v1\.consumer-service-account\./);
   });
 
-  test('the producer Job is bounded: retries, deadline, clean-up', () => {
-    expect(job.spec).toMatchObject({ backoff_limit: 3, active_deadline_seconds: expect.any(Number), ttl_seconds_after_finished: expect.stringMatching(/^\d+$/) });
+  test('the producer Job is bounded (retries, deadline) and kept once finished, so no later plan re-creates it', () => {
+    expect(job.spec).toMatchObject({ backoff_limit: 3, active_deadline_seconds: expect.any(Number) });
+    // A TTL would delete the finished Job, and the next plan would create (and run) it again.
+    expect(job.spec.ttl_seconds_after_finished).toBeUndefined();
+    // It runs again only when its template changes: the image, the settings, or the run token.
+    expect(job.spec.template.metadata.annotations).toEqual({ [PRODUCER_RUN_ANNOTATION]: '${var.producer_run}' });
+    expect(stack.variable.producer_run).toMatchObject({ type: 'string', default: 'initial', nullable: false });
     expect(job.spec.template.spec.restart_policy).toBe('Never');
     const envNames = (job.spec.template.spec.container[0].env as { name: string }[]).map((e) => e.name);
     expect(envNames).toEqual(expect.arrayContaining(['MESSAGE_COUNT', 'RATE_LIMIT', 'PAYLOAD_SIZE', 'KEY_STRATEGY', 'BATCH_SIZE']));

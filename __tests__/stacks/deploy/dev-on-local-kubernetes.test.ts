@@ -259,6 +259,17 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
 
   it('reports no changes for any stack in the pull request workflow’s plan summary', async () => {
     assertDeployed();
+    // The producer Job finished first (kwok completes Job pods): kept without a TTL, a finished
+    // Job is no change, so no deploy after this one runs the load again.
+    const producer = await api.waitFor(
+      'the producer Job complete',
+      async () => {
+        const j = await api.get(namespaced('workloads', 'jobs', 'producer', 'batch'));
+        return (j.status?.succeeded ?? 0) >= 1 ? j : undefined;
+      },
+      2 * MINUTE,
+    );
+    expect(producer.spec.ttlSecondsAfterFinished).toBeUndefined();
     const synth = workflowStep('pull-request.yml', 'diff', 'Synthesize');
     const diff = workflowStep('pull-request.yml', 'diff', 'Diff every stack in dependency order');
     const values = { ...secrets, PG_CONN_STR: overrides.PG_CONN_STR!, KAFKA_PLATFORM_ENV: 'dev' };
