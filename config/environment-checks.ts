@@ -163,6 +163,9 @@ export function environmentFieldProblems(env: EnvironmentConfig): string[] {
       problems.push(`${at}.kubernetes.managedControlPlane is ${JSON.stringify(kube.managedControlPlane)}: expected true (EKS, GKE: the control plane is not scraped) or false`);
     }
     problems.push(...dnsProblems(`${at}.kubernetes.dns`, kube.dns));
+    if (typeof kube.zonalStorage !== 'boolean') {
+      problems.push(`${at}.kubernetes.zonalStorage is ${JSON.stringify(kube.zonalStorage)}: expected true (nodes in several zones, zonal volumes such as EBS or PD) or false`);
+    }
   }
   problems.push(...externalAccessProblems(`${at}.kafka.externalAccess`, k.externalListener, k.externalAccess, env.kubernetes?.platform));
   if (k.storageClass !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(k.storageClass)) {

@@ -89,8 +89,8 @@ export interface KafkaClusterConfig {
   /**
    * Storage class of every volume (brokers, controllers, Prometheus, Loki); undefined uses the
    * cluster's default class. Checked at plan time against the cluster's StorageClasses: it must
-   * exist and bind volumes only once a pod is placed (`WaitForFirstConsumer`), since the pools
-   * spread over zones.
+   * exist and, with `kubernetes.zonalStorage`, bind volumes only once a pod is placed
+   * (`WaitForFirstConsumer`), since the pools spread over zones.
    */
   readonly storageClass?: string;
   /** How off-cluster clients and the Terraform Kafka provider reach the brokers. */
@@ -195,6 +195,12 @@ export interface EnvironmentConfig {
     readonly managedControlPlane: boolean;
     /** Where the pods resolve names. */
     readonly dns: ClusterDnsConfig;
+    /**
+     * Nodes span zones and volumes are zonal (EBS, Persistent Disk): the StorageClass must then
+     * bind a volume only once its pod is placed (`WaitForFirstConsumer`), checked at plan time.
+     * False where volumes are not tied to a zone (kind, minikube, the local Kubernetes).
+     */
+    readonly zonalStorage: boolean;
   };
   /** Namespaces of the three layers. */
   readonly namespaces: {
@@ -266,7 +272,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
   },
   dev: {
     name: 'dev',
-    kubernetes: { configPath: '~/.kube/config', platform: 'generic', managedControlPlane: false, dns: { kubeDnsPods: true, addresses: [] } },
+    kubernetes: { configPath: '~/.kube/config', platform: 'generic', managedControlPlane: false, dns: { kubeDnsPods: true, addresses: [] }, zonalStorage: false },
     namespaces,
     kafka: {
       ...kafkaDefaults,
@@ -294,6 +300,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       managedControlPlane: true,
       // CoreDNS, and NodeLocal DNSCache where the cluster runs it (GKE Cloud DNS: 169.254.169.254/32).
       dns: { kubeDnsPods: true, addresses: ['169.254.20.10/32'] },
+      // EBS volumes live in one zone; the pools spread over three.
+      zonalStorage: true,
     },
     namespaces,
     kafka: {

@@ -7,6 +7,7 @@ import { KafkaDashboards } from '../modules/observability/dashboards';
 import { AlertRoutingProps, KubePrometheusStack } from '../modules/observability/kube-prometheus-stack';
 import { Loki, lokiUrl } from '../modules/observability/loki';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
+import { StorageClassCheck } from '../modules/storage-class-check';
 import { StrimziOperator } from '../modules/strimzi-operator';
 
 /** Sizing and alert routing of the observability add-ons. */
@@ -54,6 +55,15 @@ export class AddonsStack extends PlatformStack {
       metadata: { name: env.namespaces.monitoring, labels: { 'app.kubernetes.io/part-of': 'kafka-platform' } },
     });
     this.monitoringNamespace = namespace.metadata.name;
+
+    // The class of every volume (Prometheus, Loki here; Kafka in kafka-stack), checked at plan
+    // time against the cluster: a failed postcondition stops the plan, before any release waits
+    // on a claim that can never bind.
+    new StorageClassCheck(this, 'storage-class', {
+      storageClass: env.kafka.storageClass,
+      setting: `environments.${env.name}.kafka.storageClass`,
+      zoneSpread: env.kubernetes!.zonalStorage,
+    });
 
     // ---- Observability: metrics, alert routing, dashboards, logs ----
     const sizing = { ...OBSERVABILITY_DEFAULTS[env.name], ...props.observability };

@@ -17,6 +17,7 @@ import { KafkaAlertRules } from '../modules/observability/kafka-alerts';
 import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
+import { StorageClassCheck } from '../modules/storage-class-check';
 
 export interface KafkaStackProps extends PlatformStackProps {
   /** Namespace of the Strimzi operator, created by addons-stack (a cross-stack reference). */
@@ -94,6 +95,14 @@ export class KafkaStack extends PlatformStack {
       kind: 'CustomResourceDefinition',
       name: 'kafkas.kafka.strimzi.io',
       description: 'the Kafka CRD it installs with the Strimzi operator',
+    });
+
+    // The brokers' and controllers' volumes: the class exists and, with zonal volumes, binds
+    // once the pods are spread over zones (every pool spreads; modules/kafka-cluster/kafka.ts).
+    new StorageClassCheck(this, 'storage-class', {
+      storageClass: env.kafka.storageClass,
+      setting: `environments.${env.name}.kafka.storageClass`,
+      zoneSpread: env.kubernetes!.zonalStorage,
     });
 
     // 1. The cluster: node pools, then the Kafka resource, which an apply waits on until Ready.
