@@ -155,6 +155,10 @@ export function environmentFieldProblems(env: EnvironmentConfig): string[] {
   if (!LISTENERS.includes(k.externalListener)) problems.push(`${at}.kafka.externalListener is "${k.externalListener}": expected one of ${LISTENERS.join(', ')}`);
   for (const [pod, r] of Object.entries(k.resources)) problems.push(...resourceProblems(`${at}.kafka.resources.${pod}`, r));
   problems.push(...resourceProblems(`${at}.services.resources`, env.services.resources));
+  const lag = env.services.autoscaling?.lagThreshold;
+  if (!Number.isInteger(lag) || (lag as number) < 1) {
+    problems.push(`${at}.services.autoscaling.lagThreshold is ${JSON.stringify(lag)}: expected a whole number of messages of lag per consumer replica, at least 1, e.g. 5000`);
+  }
   if (env.kubernetes && env.kubernetes.configPath.trim() === '') problems.push(`${at}.kubernetes.configPath is empty: expected a kubeconfig path such as "~/.kube/config"`);
   if (env.kubernetes) {
     const kube = env.kubernetes;

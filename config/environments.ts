@@ -174,6 +174,11 @@ export interface ServicesConfig {
    * limit needs smaller `KAFKA_FETCH_MAX_BYTES`.
    */
   readonly resources: ContainerResources;
+  /**
+   * The consumer's autoscaling on its group's lag (KEDA's Kafka scaler): the lag per replica it
+   * aims at. Replicas stay between min(2, partitions) and the partition count of `posts`.
+   */
+  readonly autoscaling: { readonly lagThreshold: number };
 }
 
 /** Everything that differs between environments, in one typed object. */
@@ -243,6 +248,8 @@ const laptopResources: KafkaResourcesConfig = {
 /** One Node.js process each; the request is what an idle consumer uses, the limit what catching up a backlog needs. */
 const services: ServicesConfig = {
   resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+  // About 10 s of one consumer's measured rate (docs/services.md, "Tuning"): a backlog any longer adds a consumer.
+  autoscaling: { lagThreshold: 5000 },
 };
 const kafkaDefaults = {
   clusterName: 'platform',

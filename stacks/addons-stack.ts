@@ -7,6 +7,7 @@ import { KafkaDashboards } from '../modules/observability/dashboards';
 import { AlertRoutingProps, KubePrometheusStack } from '../modules/observability/kube-prometheus-stack';
 import { Loki, lokiUrl } from '../modules/observability/loki';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
+import { Keda } from '../modules/keda';
 import { StorageClassCheck } from '../modules/storage-class-check';
 import { StrimziOperator } from '../modules/strimzi-operator';
 
@@ -111,5 +112,16 @@ export class AddonsStack extends PlatformStack {
       kubeconfig: env.kubernetes!,
     });
     this.kafkaNamespace = strimzi.namespace;
+
+    // ---- KEDA: the consumer scales on its group's lag ----
+    // Beside the Kafka cluster: a ClusterTriggerAuthentication's Secrets are read in KEDA's
+    // namespace, so the lag reader's password and the cluster CA are read where Strimzi writes them.
+    new Keda(this, 'keda', {
+      namespace: strimzi.namespace,
+      chart: versions.charts.keda,
+      chartSource: env.charts,
+      // Its operator's PodMonitor needs the CRD kube-prometheus-stack installs.
+      dependsOn: [kubePrometheusStack.chart.release],
+    });
   }
 }

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { DataResource, TerraformLocal, TerraformOutput, TerraformVariable, Token } from 'cdktf';
 import { DataKubernetesResource } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource';
 import { KafkaProvider } from '../.gen/providers/kafka/provider';
-import { POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
+import { CONSUMER_GROUP, POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
 import {
   KafkaCluster,
   KafkaPodMonitors,
@@ -12,6 +12,7 @@ import {
   internalBootstrapAddress,
   topicAclsFor,
 } from '../modules/kafka-cluster';
+import { LagReader } from '../modules/consumer-autoscaling';
 import { KafkaTopics } from '../modules/kafka-topics';
 import { KafkaAlertRules } from '../modules/observability/kafka-alerts';
 import { requireDeployed } from '../modules/deploy-order';
@@ -52,6 +53,8 @@ export interface KafkaConnection {
   readonly postsDlqTopic: string;
   /** Partition count of the posts topic (upper bound of useful consumer replicas). */
   readonly postsPartitions: number;
+  /** ClusterTriggerAuthentication KEDA reads the consumer group's lag with. */
+  readonly lagReaderAuthentication: string;
 }
 
 export class KafkaStack extends PlatformStack {
@@ -128,6 +131,17 @@ export class KafkaStack extends PlatformStack {
       consumer: new ScramUser(this, 'consumer', { ...user, name: CONSUMER_USER, acls: topicAclsFor(CONSUMER_USER, topicSpecs), waitReady: false }),
     };
 
+    // The consumer's autoscaler reads its group's lag as a user of its own (KEDA, addons-stack).
+    const lagReader = new LagReader(this, 'lag-reader', {
+      namespace: props.kafkaNamespace,
+      clusterName,
+      clusterCaSecretName: clusterCaCertSecretName(clusterName),
+      topic: POSTS_TOPIC,
+      group: CONSUMER_GROUP,
+      readyTimeout: '10m',
+      dependsOn: [this.cluster.kafka],
+    });
+
     // 3. Monitoring: Prometheus (addons-stack) selects PodMonitors from every namespace.
     this.podMonitors = new KafkaPodMonitors(this, 'pod-monitors', { namespace: props.kafkaNamespace, clusterName, interval: '30s' });
 
@@ -189,6 +203,7 @@ export class KafkaStack extends PlatformStack {
       postsTopic: posts.name,
       postsDlqTopic: postsDlq.name,
       postsPartitions: posts.partitions,
+      lagReaderAuthentication: lagReader.authenticationName,
     };
     new TerraformOutput(this, 'bootstrap-servers-output', { value: this.connection.bootstrapServers, description: 'In-cluster TLS bootstrap address' });
   }

@@ -4,7 +4,6 @@ import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DataKubernetesSecretV1 } from '@cdktf/provider-kubernetes/lib/data-kubernetes-secret-v1';
 import { DeploymentV1, DeploymentV1SpecTemplateSpec } from '@cdktf/provider-kubernetes/lib/deployment-v1';
-import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -14,6 +13,7 @@ import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account
 import { versions } from '../config';
 import { CONSUMER_GROUP } from '../config/topics';
 import { dnsEgressPeers } from '../modules/cluster-dns';
+import { ConsumerScaledObject } from '../modules/consumer-autoscaling';
 import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { ServiceAlertRules } from '../modules/observability/service-alerts';
@@ -248,7 +248,7 @@ export class WorkloadsStack extends PlatformStack {
           }),
         },
       },
-      // The HPA owns the replica count after creation.
+      // The HPA (KEDA's) owns the replica count after creation.
       lifecycle: { ignoreChanges: ['spec[0].replicas'] },
     });
 
@@ -257,20 +257,19 @@ export class WorkloadsStack extends PlatformStack {
       spec: { maxUnavailable: '1', selector: { matchLabels: consumerLabels } },
     });
 
-    new HorizontalPodAutoscalerV2(this, 'consumer-hpa', {
-      metadata: { name: 'consumer', namespace: ns, labels: consumerLabels },
-      spec: {
-        minReplicas: Token.asNumber(minReplicas),
-        maxReplicas: props.kafka.postsPartitions,
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
-        metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
-        // Every scale step rebalances the group: scale down slowly.
-        behavior: {
-          // selectPolicy spelled out: unset, the provider sends "" and the API server refuses the HPA
-          // (found by the first real apply); Max is Kubernetes' own default.
-          scaleDown: [{ stabilizationWindowSeconds: 300, selectPolicy: 'Max', policy: [{ type: 'Pods', value: 1, periodSeconds: 120 }] }],
-        },
-      },
+    // On the group's lag, through KEDA (addons-stack), which makes and feeds the HPA; between
+    // min(2, partitions) and the partitions: more members than partitions would sit idle.
+    new ConsumerScaledObject(this, 'consumer-autoscaling', {
+      namespace: ns,
+      deploymentName: deployment.metadata.name,
+      bootstrapServers: props.kafka.bootstrapServers,
+      topic: props.kafka.postsTopic,
+      group: CONSUMER_GROUP,
+      partitions: props.kafka.postsPartitions,
+      minReplicas: Token.asNumber(minReplicas),
+      lagThreshold: env.services.autoscaling.lagThreshold,
+      authenticationName: props.kafka.lagReaderAuthentication,
+      labels: consumerLabels,
     });
 
     this.networkPolicies(ns, props);

@@ -11,7 +11,7 @@ import { chartDefaults, unknownValuesKeys, validateCustomResource } from '../sup
 import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
 import { terraformOk } from '../support/toolchain';
 
-const VALIDATED_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaUser', 'PodMonitor', 'PrometheusRule'];
+const VALIDATED_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaUser', 'PodMonitor', 'PrometheusRule', 'ClusterTriggerAuthentication'];
 const ADMIN_PASSWORD_REF = '${var.kafka_admin_password}';
 
 interface Manifest {

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { environments, versions } from '../../config';
+import { CONSUMER_GROUP } from '../../config/topics';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { parseDockerfile } from '../docker/dockerfile';
 import { PRODUCER_RUN_ANNOTATION } from '../../stacks/workloads-stack';
@@ -19,7 +20,7 @@ const only = (type: string): TerraformJson => {
 };
 const job = only('kubernetes_job_v1');
 const deployment = only('kubernetes_deployment_v1');
-const hpa = only('kubernetes_horizontal_pod_autoscaler_v2');
+const scaledObject = Object.values(resourcesOf(stack, 'kubernetes_manifest')).map((m) => m.manifest as TerraformJson).find((m) => m.kind === 'ScaledObject')!;
 const configMap = only('kubernetes_config_map_v1');
 
 /** Every pod template in the stack, whatever resource holds it. */
@@ -134,13 +135,21 @@ describe('workloads-stack', () => {
     expect(envNames).toEqual(expect.arrayContaining(['MESSAGE_COUNT', 'RATE_LIMIT', 'PAYLOAD_SIZE', 'KEY_STRATEGY', 'BATCH_SIZE']));
   });
 
-  test('consumer replicas never exceed the partitions of posts; the HPA (autoscaling/v2) owns the count', () => {
-    const partitions = hpa.spec.max_replicas as string;
+  test('consumer replicas follow the group’s lag through KEDA, never above the partitions of posts', () => {
+    // No HPA of the stack's own: KEDA makes the one HPA from the ScaledObject (two would fight).
+    expect(resourcesOf(stack, 'kubernetes_horizontal_pod_autoscaler_v2')).toEqual({});
+    const partitions = scaledObject.spec.maxReplicaCount as string;
     expect(partitions).toMatch(REMOTE_KAFKA);
     const ref = partitions.slice(2, -1);
     expect(deployment.spec.replicas).toBe(`\${min(2, ${ref})}`);
-    expect(hpa.spec.min_replicas).toBe(`\${min(2, ${ref})}`);
-    expect(hpa.spec.scale_target_ref).toEqual({ api_version: 'apps/v1', kind: 'Deployment', name: '${kubernetes_deployment_v1.consumer-deployment.metadata[0].name}' });
+    expect(scaledObject.spec.minReplicaCount).toBe(`\${min(2, ${ref})}`);
+    expect(scaledObject.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: '${kubernetes_deployment_v1.consumer-deployment.metadata[0].name}' });
+    const [trigger] = scaledObject.spec.triggers;
+    expect(trigger).toMatchObject({ type: 'kafka', metadata: { consumerGroup: CONSUMER_GROUP, lagThreshold: String(env.services.autoscaling.lagThreshold), allowIdleConsumers: 'false' } });
+    // Through the TLS listener, as the lag reader kafka-stack made: both by reference.
+    expect(trigger.metadata.bootstrapServers).toMatch(REMOTE_KAFKA);
+    expect(trigger.metadata.topic).toMatch(REMOTE_KAFKA);
+    expect(trigger.authenticationRef).toEqual({ name: expect.stringMatching(REMOTE_KAFKA), kind: 'ClusterTriggerAuthentication' });
     expect(deployment.lifecycle.ignore_changes).toEqual(['spec[0].replicas']);
   });
 

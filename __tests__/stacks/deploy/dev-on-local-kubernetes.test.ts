@@ -188,11 +188,19 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
 
   it('installs the real charts with their CRDs, every workload of them ready', async () => {
     assertDeployed();
-    for (const crd of ['kafkas.kafka.strimzi.io', 'kafkanodepools.kafka.strimzi.io', 'kafkausers.kafka.strimzi.io', 'prometheusrules.monitoring.coreos.com', 'podmonitors.monitoring.coreos.com']) {
+    for (const crd of [
+      'kafkas.kafka.strimzi.io',
+      'kafkanodepools.kafka.strimzi.io',
+      'kafkausers.kafka.strimzi.io',
+      'prometheusrules.monitoring.coreos.com',
+      'podmonitors.monitoring.coreos.com',
+      'scaledobjects.keda.sh',
+      'clustertriggerauthentications.keda.sh',
+    ]) {
       const found = await api.get(resourcePath('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', crd));
       expect(found.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Established', status: 'True' })]));
     }
-    for (const [ns, release] of [['monitoring', 'kube-prometheus-stack'], ['monitoring', 'loki'], ['monitoring', 'alloy'], ['kafka', 'strimzi-cluster-operator']]) {
+    for (const [ns, release] of [['monitoring', 'kube-prometheus-stack'], ['monitoring', 'loki'], ['monitoring', 'alloy'], ['kafka', 'strimzi-cluster-operator'], ['kafka', 'keda']]) {
       const secretsOfRelease = await api.get<{ items: KubeObject[] }>(`${namespaced(ns, 'secrets')}?labelSelector=owner%3Dhelm,name%3D${release}`);
       expect(secretsOfRelease.items.map((s) => s.metadata.labels?.status)).toContain('deployed');
     }
@@ -211,7 +219,7 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     const pools = await api.get<{ items: KubeObject[] }>(namespaced('kafka', 'kafkanodepools', undefined, 'kafka.strimzi.io'));
     expect(pools.items.map((p) => p.metadata.name)).toEqual(['combined']);
     const users = await api.get<{ items: KubeObject[] }>(namespaced('kafka', 'kafkausers', undefined, 'kafka.strimzi.io'));
-    expect(users.items.map((u) => u.metadata.name).sort()).toEqual(['consumer', 'kafka-admin', 'producer']);
+    expect(users.items.map((u) => u.metadata.name).sort()).toEqual(['consumer', 'kafka-admin', 'lag-reader', 'producer']);
   });
 
   it('creates posts and posts.dlq on the local Kafka cluster through the Kafka provider, as Kafka’s own tools see them', async () => {
@@ -239,6 +247,21 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     expect(pods.items.map((p) => p.status.phase)).toEqual(['Running', 'Running']);
     // Spread over zones by the topology constraint.
     expect(new Set(pods.items.map((p) => p.spec.nodeName)).size).toBe(2);
+  });
+
+  it('scales the consumer on its group’s lag: KEDA’s ScaledObject and ClusterTriggerAuthentication accepted, at most one replica per partition', async () => {
+    assertDeployed();
+    const keda = await api.get<{ items: KubeObject[] }>(namespaced('kafka', 'deployments', undefined, 'apps') + '?labelSelector=app.kubernetes.io%2Fpart-of%3Dkeda-operator');
+    expect(keda.items.length).toBeGreaterThan(0);
+    for (const d of keda.items) expect(`${d.metadata.name} ${d.status.readyReplicas ?? 0}`).toBe(`${d.metadata.name} ${d.spec.replicas}`);
+    const scaled = await api.get(namespaced('workloads', 'scaledobjects', 'consumer', 'keda.sh', 'v1alpha1'));
+    expect(scaled.spec).toMatchObject({ minReplicaCount: 2, maxReplicaCount: 6, scaleTargetRef: { name: 'consumer' } });
+    expect(scaled.spec.triggers[0]).toMatchObject({ type: 'kafka', metadata: { topic: POSTS_TOPIC, bootstrapServers: 'platform-kafka-bootstrap.kafka.svc:9093' } });
+    const auth = await api.get(resourcePath('keda.sh', 'v1alpha1', 'clustertriggerauthentications', scaled.spec.triggers[0].authenticationRef.name));
+    // Every value from Secrets of the Kafka namespace, KEDA's own: nothing copied, nothing in this test's state.
+    expect(auth.spec.secretTargetRef.map((r: { parameter: string; name: string }) => `${r.parameter}:${r.name}`).sort()).toEqual(
+      ['ca:platform-cluster-ca-cert', 'password:lag-reader', 'sasl:lag-reader-identity', 'tls:lag-reader-identity', 'username:lag-reader-identity'],
+    );
   });
 
   it('has admission refuse a pod that violates PodSecurity restricted, and accept the workloads’ own pod spec', async () => {
