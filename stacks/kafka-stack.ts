@@ -15,6 +15,7 @@ import {
 import { LagReader } from '../modules/consumer-autoscaling';
 import { KafkaTopics } from '../modules/kafka-topics';
 import { KafkaAlertRules } from '../modules/observability/kafka-alerts';
+import { StrimziOperatorMonitor } from '../modules/observability/strimzi-operator-monitor';
 import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
@@ -144,6 +145,9 @@ export class KafkaStack extends PlatformStack {
 
     // 3. Monitoring: Prometheus (addons-stack) selects PodMonitors from every namespace.
     this.podMonitors = new KafkaPodMonitors(this, 'pod-monitors', { namespace: props.kafkaNamespace, clusterName, interval: '30s' });
+
+    // The operator's own metrics, for the CA expiry alert among the Kafka alerts.
+    new StrimziOperatorMonitor(this, 'operator-monitor', { namespace: props.kafkaNamespace, interval: '60s' });
 
     // Alerts next to what they watch: replication, controller, disk, lag (docs/runbooks.md).
     new KafkaAlertRules(this, 'kafka-alerts', {

@@ -34,6 +34,9 @@ const MOUNT = { ca: '/etc/kafka-client/ca', sasl: '/etc/kafka-client/sasl' } as 
 /** Consumers kept running even when idle: one can drain while the other restarts. */
 const CONSUMER_MIN_REPLICAS = 2;
 
+/** Pod template annotation of the consumer: a digest of the CA and password it reads at start. */
+export const CLIENT_SECRETS_DIGEST_ANNOTATION = 'kafka-platform/client-secrets-digest';
+
 /** Pod template annotation carrying the producer's run token (`producer_run`). */
 export const PRODUCER_RUN_ANNOTATION = 'kafka-platform/producer-run';
 
@@ -87,9 +90,13 @@ export class WorkloadsStack extends PlatformStack {
     // Pods cannot mount Secrets of another namespace, so the CA certificate and the
     // passwords the Strimzi operators wrote are read here and copied into this namespace.
     // The values therefore live in this stack's Terraform state: keep that backend encrypted
-    // and access-controlled. Rotation: the next apply copies the new values.
+    // and access-controlled (docs/state.md, "Secrets in state"). Rotation and CA renewal: the
+    // next apply copies the new values, and the consumer's pod template carries a digest of
+    // them, so its pods restart reading them (docs/services.md, "CA renewal").
+    const sources: DataKubernetesSecretV1[] = [];
     const copySecret = (name: string, sourceName: string, keys: readonly string[]) => {
       const source = new DataKubernetesSecretV1(this, `${name}-source`, { metadata: { name: sourceName, namespace: props.kafka.kafkaNamespace } });
+      sources.push(source);
       return new SecretV1(this, name, {
         metadata: { name, namespace: ns, labels: PART_OF },
         type: 'Opaque',
@@ -102,6 +109,11 @@ export class WorkloadsStack extends PlatformStack {
       consumer: copySecret('kafka-consumer-credentials', props.kafka.consumerUserName, ['password']),
     };
     const userNames: Record<Service, string> = { producer: props.kafka.producerUserName, consumer: props.kafka.consumerUserName };
+    // A digest of what the consumer reads at start (the CA and its password), never the values:
+    // when either changes, the pod template changes and the Deployment rolls. The producer Job
+    // carries none, so a renewal does not run the load again.
+    const [caSource, , consumerSource] = sources;
+    const clientSecretsDigest = Token.asString(`\${nonsensitive(sha256(jsonencode([${caSource.fqn}.data, ${consumerSource.fqn}.data])))}`);
 
     const serviceAccounts = Object.fromEntries(
       (['producer', 'consumer'] as const).map((s) => [
@@ -238,7 +250,7 @@ export class WorkloadsStack extends PlatformStack {
         selector: { matchLabels: consumerLabels },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: '1' } },
         template: {
-          metadata: { labels: podLabels('consumer') },
+          metadata: { labels: podLabels('consumer'), annotations: { [CLIENT_SECRETS_DIGEST_ANNOTATION]: clientSecretsDigest } },
           spec: podSpec('consumer', {
             topologySpreadConstraint: [
               // Zones are best effort (laptop clusters have none); hosts are enforced.

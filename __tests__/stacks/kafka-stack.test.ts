@@ -94,7 +94,7 @@ describe.each(['dev', 'prod'] as const)('kafka-stack in %s', (environment) => {
     expect(configMap.data['kafka-metrics-config.yaml']).toBe(fs.readFileSync(KAFKA_METRICS_FILE, 'utf8'));
     const [kafka] = ofKind(kafkaStack, 'Kafka');
     expect(kafka.spec.kafka.metricsConfig.valueFrom.configMapKeyRef.name).toMatch(/^\$\{kubernetes_config_map_v1\./);
-    expect(ofKind(kafkaStack, 'PodMonitor').map((m) => m.metadata.name).sort()).toEqual(['platform-kafka-exporter', 'platform-kafka-nodes']);
+    expect(ofKind(kafkaStack, 'PodMonitor').map((m) => m.metadata.name).sort()).toEqual(['platform-kafka-exporter', 'platform-kafka-nodes', 'strimzi-cluster-operator']);
   });
 
   it('gives the producer and the consumer exactly the access they need', () => {

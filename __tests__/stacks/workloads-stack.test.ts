@@ -3,7 +3,7 @@ import { environments, versions } from '../../config';
 import { CONSUMER_GROUP } from '../../config/topics';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { parseDockerfile } from '../docker/dockerfile';
-import { PRODUCER_RUN_ANNOTATION } from '../../stacks/workloads-stack';
+import { CLIENT_SECRETS_DIGEST_ANNOTATION, PRODUCER_RUN_ANNOTATION } from '../../stacks/workloads-stack';
 import { validateCustomResource } from '../support/schemas';
 import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
 
@@ -133,6 +133,19 @@ describe('workloads-stack', () => {
     expect(job.spec.template.spec.restart_policy).toBe('Never');
     const envNames = (job.spec.template.spec.container[0].env as { name: string }[]).map((e) => e.name);
     expect(envNames).toEqual(expect.arrayContaining(['MESSAGE_COUNT', 'RATE_LIMIT', 'PAYLOAD_SIZE', 'KEY_STRATEGY', 'BATCH_SIZE']));
+  });
+
+  test('the consumer rolls when the CA or its password changes: a digest of both in its pod template, never the values', () => {
+    const annotations = deployment.spec.template.metadata.annotations as Record<string, string>;
+    expect(annotations[CLIENT_SECRETS_DIGEST_ANNOTATION]).toBe(
+      '${nonsensitive(sha256(jsonencode([data.kubernetes_secret_v1.kafka-cluster-ca-source.data, data.kubernetes_secret_v1.kafka-consumer-credentials-source.data])))}',
+    );
+    // The data sources read what the pods mount copies of: the CA Secret and the consumer user's.
+    const sources = stack.data.kubernetes_secret_v1 as Record<string, TerraformJson>;
+    expect(sources['kafka-cluster-ca-source'].metadata.name).toMatch(REMOTE_KAFKA);
+    expect(sources['kafka-consumer-credentials-source'].metadata.name).toMatch(REMOTE_KAFKA);
+    // The Job has none: a renewed CA must not run the producer's load again.
+    expect(job.spec.template.metadata.annotations).not.toHaveProperty(CLIENT_SECRETS_DIGEST_ANNOTATION);
   });
 
   test('consumer replicas follow the group’s lag through KEDA, never above the partitions of posts', () => {

@@ -21,7 +21,9 @@ import {
   workflowStep,
   ConfigChange,
 } from '../../support/deploy';
+import { renewClusterCa } from '../../support/simulated-ca-renewal';
 import { SimulatedStrimziOperator } from '../../support/simulated-strimzi-operator';
+import { CLIENT_SECRETS_DIGEST_ANNOTATION } from '../../../stacks/workloads-stack';
 import { kubernetesBinariesReady } from '../../support/kubernetes-build';
 
 /**
@@ -337,6 +339,43 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     expect(plans['workloads-stack']).toMatch(/^Plan: \d+ to add, \d+ to change, \d+ to destroy\.$/);
     expect(plans['workloads-stack']).not.toBe('Plan: 0 to add, 0 to change, 0 to destroy.');
     console.log(`image bump: workloads-stack ${plans['workloads-stack']}`);
+  }, 30 * MINUTE);
+
+  it('rolls the consumers onto a renewed cluster CA with the next apply of workloads-stack, leaving the producer Job as it was', async () => {
+    assertDeployed();
+    const deployment = namespaced('workloads', 'deployments', 'consumer', 'apps');
+    const before = await api.get(deployment);
+    const producer = await api.get(namespaced('workloads', 'jobs', 'producer', 'batch'));
+    const renewed = await renewClusterCa(api, 'kafka', 'platform');
+    await expectOk(
+      await runCommand('tools/with-toolchain.sh npx cdktf deploy workloads-stack --auto-approve --ignore-missing-stack-dependencies --skip-provider-lock', { ...overrides, ...secrets }),
+      'deploy workloads-stack after a CA renewal',
+    );
+    // The copy the pods mount is the renewed CA...
+    const copied = await api.get(namespaced('workloads', 'secrets', 'kafka-cluster-ca'));
+    expect(Buffer.from(copied.data['ca.crt'] as string, 'base64').toString('utf8')).toBe(renewed);
+    // ...and the digest in the pod template changed, so the Deployment rolled out new pods.
+    const digest = (d: KubeObject) => d.spec.template.metadata.annotations?.[CLIENT_SECRETS_DIGEST_ANNOTATION] as string;
+    const after = await api.waitFor(
+      'the consumer rollout complete',
+      async () => {
+        const d = await api.get(deployment);
+        const done = d.status.observedGeneration === d.metadata.generation && d.status.updatedReplicas === d.spec.replicas && d.status.availableReplicas === d.spec.replicas;
+        return done ? d : undefined;
+      },
+      3 * MINUTE,
+    );
+    expect(digest(before)).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(after)).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(after)).not.toBe(digest(before));
+    expect(after.metadata.generation).toBeGreaterThan(before.metadata.generation);
+    const pods = await api.get<{ items: KubeObject[] }>(`${namespaced('workloads', 'pods')}?labelSelector=app.kubernetes.io%2Fname%3Dconsumer`);
+    const templateHash = (p: KubeObject) => p.metadata.labels['pod-template-hash'];
+    const current = await api.get<{ items: KubeObject[] }>(`${namespaced('workloads', 'replicasets', undefined, 'apps')}?labelSelector=app.kubernetes.io%2Fname%3Dconsumer`);
+    const newest = current.items.find((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision'] === after.metadata.annotations['deployment.kubernetes.io/revision'])!;
+    expect(pods.items.filter((p) => !p.metadata.deletionTimestamp).map(templateHash)).toEqual(pods.items.filter((p) => !p.metadata.deletionTimestamp).map(() => newest.metadata.labels['pod-template-hash']));
+    // The producer Job was not replaced: a renewal does not run the load again.
+    expect((await api.get(namespaced('workloads', 'jobs', 'producer', 'batch'))).metadata.uid).toBe(producer.metadata.uid);
   }, 30 * MINUTE);
 
   it('fails the apply of a Kafka resource that violates its CRD schema with the server’s message, changing nothing', async () => {
