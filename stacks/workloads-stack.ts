@@ -206,7 +206,7 @@ export class WorkloadsStack extends PlatformStack {
     // The Job runs once per release: its template (image, settings, this run token) is immutable,
     // so a change of any of them replaces the Job and runs it again, and nothing else does. No
     // TTL: a Job the TTL controller deleted would be planned, created and run again by the next
-    // deploy (docs/services.md, "The producer Job").
+    // deploy (docs/services.md, "Producer Job").
     const producerRun = new TerraformVariable(this, 'producer_run', {
       type: 'string',
       default: 'initial',
