@@ -8,6 +8,7 @@ import { KubeApi, KubeObject, LocalKubernetes, localKubernetesLayout, resourcePa
 import { CACHE_DIR } from '../../tools/paths';
 import { shiftedKubernetesConfig } from '../support/deploy';
 import { kubernetesBinariesReady } from '../support/kubernetes-build';
+import { EKS, EKS_WITH_GP3, EXPECTED, GKE, GKE_OLD_DEFAULT, SETTING } from '../support/storage-classes';
 import { terraform, terraformOk } from '../support/toolchain';
 
 /**
@@ -19,28 +20,7 @@ import { terraform, terraformOk } from '../support/toolchain';
 
 const MINUTE = 60_000;
 const kubernetes = new LocalKubernetes(localKubernetesLayout(shiftedKubernetesConfig(200), path.join(CACHE_DIR, 'storage-class-test', 'kubernetes')));
-const SETTING = 'environments.prod.kafka.storageClass';
 let api: KubeApi;
-
-const storageClass = (name: string, provisioner: string, volumeBindingMode: 'Immediate' | 'WaitForFirstConsumer', isDefault = false): KubeObject => ({
-  apiVersion: 'storage.k8s.io/v1',
-  kind: 'StorageClass',
-  metadata: { name, ...(isDefault ? { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } : {}) },
-  provisioner,
-  volumeBindingMode,
-});
-
-/** An EKS cluster of 1.30 or later: the in-tree gp2 class, no longer marked default; gp3 once the EBS CSI driver's class is added. */
-const EKS = [storageClass('gp2', 'kubernetes.io/aws-ebs', 'WaitForFirstConsumer')];
-const EKS_WITH_GP3 = [...EKS, storageClass('gp3', 'ebs.csi.aws.com', 'WaitForFirstConsumer')];
-/** A GKE cluster: `standard` binds at once, the CSI classes wait for the pod; standard-rwo is the default. */
-const GKE = [
-  storageClass('standard', 'kubernetes.io/gce-pd', 'Immediate'),
-  storageClass('standard-rwo', 'pd.csi.storage.gke.io', 'WaitForFirstConsumer', true),
-  storageClass('premium-rwo', 'pd.csi.storage.gke.io', 'WaitForFirstConsumer'),
-];
-/** An older GKE cluster whose default is still the Immediate `standard`. */
-const GKE_OLD_DEFAULT = [storageClass('standard', 'kubernetes.io/gce-pd', 'Immediate', true), storageClass('standard-rwo', 'pd.csi.storage.gke.io', 'WaitForFirstConsumer')];
 
 /** Makes the cluster's StorageClasses exactly `classes`. */
 async function useClasses(classes: KubeObject[]): Promise<void> {
@@ -86,16 +66,14 @@ describe('the storage class, checked at plan time against the cluster', () => {
     await useClasses(EKS);
     const r = plan('standard');
     expect(r.status).not.toBe(0);
-    expect(r.output).toContain(
-      `${SETTING} is "standard", but the cluster has no StorageClass of that name (it has: gp2): set ${SETTING} to one of them, or leave it out to use the cluster's default class.`,
-    );
+    expect(r.output).toContain(EXPECTED.eksStandard);
   }, 5 * MINUTE);
 
   test('EKS without a default class: the default stops the plan with the fix', async () => {
     await useClasses(EKS);
     const r = plan(undefined);
     expect(r.status).not.toBe(0);
-    expect(r.output).toContain(`${SETTING} is not set, so the volumes use the cluster's default StorageClass, but the cluster has none (its classes: gp2): set ${SETTING} to a WaitForFirstConsumer class`);
+    expect(r.output).toContain(EXPECTED.eksNoDefault);
   }, 5 * MINUTE);
 
   test('EKS with gp3 named: the plan passes', async () => {
@@ -109,9 +87,7 @@ describe('the storage class, checked at plan time against the cluster', () => {
     await useClasses(GKE);
     const r = plan('standard');
     expect(r.status).not.toBe(0);
-    expect(r.output).toContain(
-      `StorageClass "standard" binds volumes at once (volumeBindingMode Immediate), before the scheduler spreads the pods over zones: a volume made in one zone pins its pod there. Set ${SETTING} to a WaitForFirstConsumer class (EKS: gp3 of the EBS CSI driver; GKE: standard-rwo or premium-rwo).`,
-    );
+    expect(r.output).toContain(EXPECTED.gkeStandard);
   }, 5 * MINUTE);
 
   test('GKE: the default class standard-rwo passes', async () => {
@@ -125,6 +101,6 @@ describe('the storage class, checked at plan time against the cluster', () => {
     await useClasses(GKE_OLD_DEFAULT);
     const r = plan(undefined);
     expect(r.status).not.toBe(0);
-    expect(r.output).toContain('StorageClass "standard" (the cluster\'s default) binds volumes at once (volumeBindingMode Immediate)');
+    expect(r.output).toContain(EXPECTED.gkeOldDefault);
   }, 5 * MINUTE);
 });
