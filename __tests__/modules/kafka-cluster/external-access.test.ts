@@ -1,6 +1,7 @@
 import { EnvironmentConfig, KafkaClusterConfig, KubernetesPlatform, environments } from '../../../config';
 import { buildKafka, KafkaClusterSpec, LOAD_BALANCER_ANNOTATIONS } from '../../../modules/kafka-cluster';
 import { validateCustomResource } from '../../support/schemas';
+import { resourcesOf, synthEnvironment } from '../../support/synth';
 
 /**
  * The external listener as each cloud sees it. A LoadBalancer Service is internet-facing by
@@ -78,5 +79,16 @@ describe('the external listener of dev (NodePort)', () => {
     const kafka = buildKafka(spec(environments.dev.kafka, environments.dev.kubernetes!.platform));
     expect(serviceAnnotations(kafka)).toEqual([undefined, undefined]);
     expect(external(kafka)).toEqual({ name: 'external', port: 9094, type: 'nodeport', tls: true, authentication: { type: 'scram-sha-512' } });
+  });
+});
+
+describe('prod’s synthesized kafka-stack', () => {
+  it('carries the internal load balancer, the source ranges and the peers into the Kafka resource it applies', () => {
+    const kafka = resourcesOf(synthEnvironment('prod').stacks['kafka-stack'], 'kubernetes_manifest').kafka.manifest;
+    expect(validateCustomResource(kafka)).toEqual([]);
+    expect(kafka.spec.kafka.template.externalBootstrapService.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-scheme']).toBe('internal');
+    expect(kafka.spec.kafka.template.perPodService.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-scheme']).toBe('internal');
+    const listener = kafka.spec.kafka.listeners.find((l: { name: string }) => l.name === 'external');
+    expect(listener).toMatchObject({ type: 'loadbalancer', configuration: { loadBalancerSourceRanges: ['10.0.0.0/8'] }, networkPolicyPeers: [{ ipBlock: { cidr: '10.0.0.0/8' } }] });
   });
 });
