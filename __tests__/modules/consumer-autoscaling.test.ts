@@ -9,6 +9,7 @@ import { CONSUMER_GROUP, POSTS_TOPIC } from '../../config/topics';
 import { ConsumerScaledObject, LAG_READER_USER, LagReader, lagReaderAcls } from '../../modules/consumer-autoscaling';
 import { Keda } from '../../modules/keda';
 import { chartBundleDir } from '../support/deploy';
+import { renderChart } from '../support/helm-template';
 import { unknownValuesKeys, validateCustomResource } from '../support/schemas';
 
 /**
@@ -107,4 +108,17 @@ describe('the KEDA release', () => {
     expect(unknownValuesKeys(keda.values, kedaChartDefaults())).toEqual([]);
     expect(keda.values.crds).toEqual({ install: true });
   });
+
+  test('renders with those values: its CRDs, the operator at the set resources, its PodMonitor', () => {
+    const stack = new TerraformStack(Testing.app(), 'addons');
+    const keda = new Keda(stack, 'keda', { namespace: 'kafka', chart: versions.charts.keda });
+    const rendered = renderChart(versions.charts.keda, [JSON.stringify(keda.values)], 'kafka');
+    const docs = Object.values(rendered).flatMap((text) => text.split(/^---$/m)).map((d) => parse(d) as Json).filter(Boolean);
+    const names = (kind: string) => docs.filter((d) => d.kind === kind).map((d) => d.metadata.name).sort();
+    expect(names('CustomResourceDefinition')).toEqual(expect.arrayContaining(['clustertriggerauthentications.keda.sh', 'scaledobjects.keda.sh']));
+    const operator = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'keda-operator')!;
+    expect(operator.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '50m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+    expect(names('PodMonitor')).toEqual(['keda-operator']);
+    expect(names('APIService')).toEqual(['v1beta1.external.metrics.k8s.io']);
+  }, 120_000);
 });

@@ -9,6 +9,7 @@ import { AddonsStack } from '../../stacks/addons-stack';
 import { CONTROL_PLANE_COMPONENTS } from '../../modules/observability/kube-prometheus-stack';
 import { chartBundleDir } from '../support/deploy';
 import { chartDefaults, unknownValuesKeys } from '../support/schemas';
+import { renderChart } from '../support/helm-template';
 type TerraformJson = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const resourcesOf = (stack: TerraformJson, type: string): Record<string, TerraformJson> => stack.resource?.[type] ?? {};
 
@@ -22,13 +23,20 @@ const resourcesOf = (stack: TerraformJson, type: string): Record<string, Terrafo
 
 type Values = Record<string, { enabled?: boolean }>;
 
-function kubePrometheusValues(environment: 'dev' | 'prod'): Values {
+function kubePrometheusRelease(environment: 'dev' | 'prod'): TerraformJson {
   const app = Testing.app();
   const stack = new AddonsStack(app as App, 'addons-stack', { env: { ...loadConfig(environment), charts: { type: 'repository' } } });
   const tf = JSON.parse(Testing.synth(stack)) as TerraformJson;
-  const release = Object.values(resourcesOf(tf, 'helm_release')).find((r) => r.chart === 'kube-prometheus-stack')!;
-  return Object.assign({}, ...(release.values as string[]).map((d) => parse(d))) as Values;
+  return Object.values(resourcesOf(tf, 'helm_release')).find((r) => r.chart === 'kube-prometheus-stack')!;
 }
+
+function kubePrometheusValues(environment: 'dev' | 'prod'): Values {
+  return Object.assign({}, ...(kubePrometheusRelease(environment).values as string[]).map((d) => parse(d))) as Values;
+}
+
+/** What the pinned chart renders with an environment's values. */
+const renderedManifests = (environment: 'dev' | 'prod') =>
+  renderChart(versions.charts.kubePrometheusStack, kubePrometheusRelease(environment).values as string[], 'monitoring');
 
 /** The chart's templates, unpacked from the pinned archive. */
 function chartTemplates(): Map<string, string> {
@@ -66,6 +74,20 @@ describe('a managed control plane', () => {
     const defaults = chartDefaults('kube-prometheus-stack') as Values;
     for (const component of CONTROL_PLANE_COMPONENTS) expect(defaults[component].enabled).toBe(true);
   });
+
+  test('rendered with prod’s values, the chart has none of those objects; with dev’s it has them all', () => {
+    const objects = (environment: 'dev' | 'prod') => {
+      const all = Object.entries(renderedManifests(environment));
+      return {
+        alerts: ['KubeSchedulerDown', 'KubeControllerManagerDown', 'KubeProxyDown', 'etcdMembersDown'].filter((alert) => all.some(([, text]) => text.includes(`alert: ${alert}`))),
+        monitors: all.map(([name]) => name).filter((name) => /exporters\/(kube-scheduler|kube-controller-manager|kube-etcd|kube-proxy)\/servicemonitor\.yaml$/.test(name)).length,
+        // The API server stays watched: a managed control plane still serves its metrics.
+        apiServer: all.some(([name]) => name.endsWith('exporters/kube-api-server/servicemonitor.yaml')),
+      };
+    };
+    expect(objects('prod')).toEqual({ alerts: [], monitors: 0, apiServer: true });
+    expect(objects('dev')).toEqual({ alerts: ['KubeSchedulerDown', 'KubeControllerManagerDown', 'KubeProxyDown', 'etcdMembersDown'], monitors: 4, apiServer: true });
+  }, 120_000);
 
   test('each value gates, in the pinned chart, the component’s Service, ServiceMonitor and “Down” alert', () => {
     const templates = chartTemplates();
