@@ -105,6 +105,19 @@ function runOffline(bin: string, args: string[], cwd: string): { status: number;
   return { status: r.status ?? -1, output: `${r.stdout}\n${r.stderr}` };
 }
 
+/** Renovate's warnings and errors from its JSON log lines (the rest is progress). */
+function problems(output: string): string {
+  const lines = output.split('\n').flatMap((line) => {
+    try {
+      const entry = JSON.parse(line) as { level: number; msg: string; loggerErrors?: { msg: string; range?: string }[] };
+      return entry.level >= 40 ? [entry.msg, ...(entry.loggerErrors ?? []).map((e) => `  ${e.msg}${e.range ? ` (needs Node.js ${e.range})` : ''}`)] : [];
+    } catch {
+      return line.trim() ? [line] : [];
+    }
+  });
+  return lines.join('\n').slice(-4000);
+}
+
 describe('renovate.json', () => {
   let validator: string;
   let renovate: string;
@@ -124,7 +137,7 @@ describe('renovate.json', () => {
     git('commit', '-qm', 'snapshot');
     const report = path.join(repo, '..', `${path.basename(repo)}-report.json`);
     const r = runOffline(renovate, ['--platform=local', '--dry-run=extract', '--report-type=file', `--report-path=${report}`], repo);
-    if (r.status !== 0) throw new Error(`renovate --dry-run=extract failed (exit ${r.status}):\n${r.output.slice(-4000)}`);
+    if (r.status !== 0) throw new Error(`renovate --dry-run=extract failed (exit ${r.status}):\n${problems(r.output)}`);
     const parsed = JSON.parse(fs.readFileSync(report, 'utf8')) as { repositories: Record<string, { packageFiles: Record<string, PackageFile[]> }> };
     extracted = parsed.repositories.local.packageFiles;
   }, 15 * 60 * 1000);
