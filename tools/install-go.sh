@@ -2,7 +2,7 @@
 # Prints the path of a Go toolchain >= the one the providers need. Uses `go` on PATH when
 # recent enough; otherwise fetches the official toolchain module from the Go module proxy.
 set -euo pipefail
-want="${1:?usage: install-go.sh GO_VERSION (e.g. 1.26.8) CACHE_DIR}"
+want="${1:?usage: install-go.sh GO_VERSION (e.g. 1.26.11) CACHE_DIR}"
 cache="${2:?usage: install-go.sh GO_VERSION CACHE_DIR}"
 if command -v go >/dev/null 2>&1; then
   have="$(go env GOVERSION | sed 's/^go//')"

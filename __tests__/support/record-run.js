@@ -14,7 +14,8 @@ class RecordRunReporter {
 
   onRunComplete(_contexts, results) {
     const g = this.globalConfig;
-    const narrowed = (g.testPathPattern ?? '') !== '' || (g.testNamePattern ?? '') !== '' || g.onlyChanged || g.findRelatedTests;
+    // jest 30 keeps the file patterns as a TestPathPatterns object (`jest <files>`, `--testPathPatterns`).
+    const narrowed = g.testPathPatterns.isSet() || (g.testNamePattern ?? '') !== '' || g.onlyChanged || g.findRelatedTests;
     if (narrowed) return;
     const cacheDir = process.env.KAFKA_PLATFORM_CACHE ?? path.join(g.rootDir, '.cache');
     fs.mkdirSync(cacheDir, { recursive: true });
