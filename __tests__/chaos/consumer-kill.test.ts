@@ -1,8 +1,7 @@
-import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
 import { ServiceProcess, processed } from '../services/harness';
 import { uniqueName } from '../support/kafka';
 import { chaosCluster, createPostsLikeTopic } from './cluster';
-import { dropTopics, startProducer, useChaosCluster } from './runs';
+import { dropTopics, groupLag, startProducer, useChaosCluster } from './runs';
 import { readTopic } from './verifier';
 
 /**
@@ -27,16 +26,6 @@ function startConsumer(topic: string, group: string): ServiceProcess {
     // The dead member's partitions move after this; the broker's minimum is 6 s.
     KAFKA_SESSION_TIMEOUT_MS: '6000',
   });
-}
-
-/** Committed offset minus log end offset per partition, from Kafka's own group tool. */
-async function groupLag(group: string): Promise<number[]> {
-  const out = await runKafkaTool(KafkaTools.consumerGroups, ['--bootstrap-server', chaosCluster.bootstrapServers(), '--describe', '--group', group], { timeoutMs: 60_000 });
-  return out
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((cols) => cols[0] === group)
-    .map((cols) => (cols[5] === '-' ? Number.NaN : Number(cols[5])));
 }
 
 test('consumer SIGKILLed mid-batch and restarted: every message processed at least once, redeliveries bounded', async () => {

@@ -1,10 +1,9 @@
-import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
 import * as fs from 'fs';
 import { ServiceProcess, compileServices, processed } from '../services/harness';
 import { uniqueName } from '../support/kafka';
 import { chaosCluster, createPostsLikeTopic, waitForFullIsr } from './cluster';
 import { BROKER_FENCING_WINDOW_MS } from '../../services/shared/kafka/startup';
-import { acknowledged, dropTopics, startProducer, useChaosCluster, verifyTopic } from './runs';
+import { acknowledged, dropTopics, groupLag, startProducer, useChaosCluster, verifyTopic } from './runs';
 import { readTopic } from './verifier';
 
 /**
@@ -38,16 +37,6 @@ afterAll(() => {
     console.log(`[chaos] ${service} started with a broker just killed: ${mine.length} starts, ${failed} failed (${mine.length ? ((100 * failed) / mine.length).toFixed(0) : 0} %), ${waits} start-up waits logged`);
   }
 });
-
-/** Committed offset behind the log end, per partition, from Kafka's own group tool. */
-async function groupLag(group: string): Promise<number[]> {
-  const out = await runKafkaTool(KafkaTools.consumerGroups, ['--bootstrap-server', chaosCluster.bootstrapServers(), '--describe', '--group', group], { timeoutMs: 60_000 });
-  return out
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((cols) => cols[0] === group)
-    .map((cols) => (cols[5] === '-' ? Number.NaN : Number(cols[5])));
-}
 
 const cases = Array.from({ length: ROUNDS }, (_, r) => NODES.map((victim) => [r + 1, victim] as const)).flat();
 

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Admin } from 'kafkajs';
 import { LocalKafkaCluster } from '../../tools/local/kafka';
+import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
 import { ServiceProcess } from '../services/harness';
 import { chaosAdmin, chaosCluster } from './cluster';
 import { DeliveryReport, deliveryReport, logEndOffsets, printReport, readTopic } from './verifier';
@@ -102,4 +103,14 @@ export async function dropTopics(admin: Admin, topics: string[]): Promise<void> 
   const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 15_000)));
   await Promise.race([admin.deleteTopics({ topics, timeout: 10_000 }).catch(() => undefined), bound]);
   clearTimeout(timer);
+}
+
+/** Committed offset behind the log end, per partition, from Kafka's own group tool. */
+export async function groupLag(group: string, cluster: LocalKafkaCluster = chaosCluster): Promise<number[]> {
+  const out = await runKafkaTool(KafkaTools.consumerGroups, ['--bootstrap-server', cluster.bootstrapServers(), '--describe', '--group', group], { timeoutMs: 60_000 });
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((cols) => cols[0] === group)
+    .map((cols) => (cols[5] === '-' ? Number.NaN : Number(cols[5])));
 }
