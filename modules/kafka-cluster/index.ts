@@ -5,4 +5,3 @@ export * from './monitoring';
 export * from './cluster';
 export * from './user';
 export * from './pod-monitors';
-export * from './external-access';
