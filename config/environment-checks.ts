@@ -1,4 +1,4 @@
-import { ContainerResources, EnvironmentConfig, LocalClusterConfig, StateBackendConfig } from './environments';
+import { ClusterDnsConfig, ContainerResources, EnvironmentConfig, ExternalAccessConfig, KubernetesPlatform, LocalClusterConfig, StateBackendConfig } from './environments';
 
 /**
  * Checks of the fields of an environment that Terraform, Kubernetes or the local cluster would
@@ -16,6 +16,56 @@ const PG_SCHEMA_PREFIX = /^[a-z_][a-z0-9_]*$/;
 const PG_MAX_PREFIX = 63 - '_workloads_stack'.length;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const LISTENERS = ['nodeport', 'loadbalancer', 'none'];
+const PLATFORMS: readonly KubernetesPlatform[] = ['eks', 'gke', 'generic'];
+const EXPOSURES = ['private', 'public'];
+const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** Whether `value` is an IPv4 CIDR such as `10.0.0.0/8` (IPv6 `addr/len` is accepted as written). */
+export function isCidr(value: string): boolean {
+  const m = IPV4_CIDR.exec(value);
+  if (m) return m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+  return /^[0-9a-f:]+:[0-9a-f:]*\/\d{1,3}$/i.test(value) && Number(value.split('/')[1]) <= 128;
+}
+
+function dnsProblems(at: string, dns: ClusterDnsConfig | undefined): string[] {
+  if (!dns) return [`${at} is missing: say where the pods resolve names, e.g. { kubeDnsPods: true, addresses: [] } (NodeLocal DNSCache: addresses ['169.254.20.10/32'])`];
+  const problems = dns.addresses
+    .filter((a) => !isCidr(a))
+    .map((a) => `${at}.addresses has "${a}": expected a CIDR such as "169.254.20.10/32" (NodeLocal DNSCache) or "169.254.169.254/32" (GKE Cloud DNS)`);
+  if (!dns.kubeDnsPods && dns.addresses.length === 0) {
+    problems.push(`${at} allows no resolver: set kubeDnsPods to true or list the resolver addresses, or every name lookup of the services is dropped`);
+  }
+  return problems;
+}
+
+function externalAccessProblems(at: string, listener: string, access: ExternalAccessConfig | undefined, platform: KubernetesPlatform | undefined): string[] {
+  if (!access) {
+    return listener === 'loadbalancer'
+      ? [`${at} is missing: a loadbalancer listener needs { exposure: 'private', sourceRanges: [...], peers: [...] } (docs/kafka.md, "The external listener")`]
+      : [];
+  }
+  const problems: string[] = [];
+  if (!EXPOSURES.includes(access.exposure)) problems.push(`${at}.exposure is "${access.exposure}": expected private or public`);
+  for (const range of access.sourceRanges) {
+    if (!isCidr(range)) problems.push(`${at}.sourceRanges has "${range}": expected a CIDR such as "10.0.0.0/8"`);
+  }
+  for (const peer of access.peers) {
+    if ('cidr' in peer && !isCidr(peer.cidr)) problems.push(`${at}.peers has cidr "${peer.cidr}": expected a CIDR such as "10.0.0.0/8"`);
+    if ('namespace' in peer && !DNS_LABEL.test(peer.namespace)) problems.push(`${at}.peers has namespace "${peer.namespace}": expected a Kubernetes namespace name`);
+  }
+  if (listener === 'loadbalancer') {
+    if (access.sourceRanges.length === 0) {
+      problems.push(`${at}.sourceRanges is empty: a load balancer then admits every address; list the networks of the clients and of Terraform, e.g. ["10.0.0.0/8"]`);
+    }
+    if (access.peers.length === 0) {
+      problems.push(`${at}.peers is empty: Strimzi then lets every source reach the listener; list the clients' and Terraform's networks, e.g. [{ cidr: "10.0.0.0/8" }]`);
+    }
+    if (access.exposure === 'private' && platform === 'generic') {
+      problems.push(`${at}.exposure is private, but kubernetes.platform is "generic", which has no internal load balancer this project knows: set kubernetes.platform to "eks" or "gke", or choose exposure "public" with narrow sourceRanges`);
+    }
+  }
+  return problems;
+}
 
 /** Bytes of a Kubernetes memory or storage quantity (`1536Mi`, `10Gi`), undefined when malformed. */
 export function bytesOf(quantity: string): number | undefined {
@@ -105,7 +155,26 @@ export function environmentFieldProblems(env: EnvironmentConfig): string[] {
   if (!LISTENERS.includes(k.externalListener)) problems.push(`${at}.kafka.externalListener is "${k.externalListener}": expected one of ${LISTENERS.join(', ')}`);
   for (const [pod, r] of Object.entries(k.resources)) problems.push(...resourceProblems(`${at}.kafka.resources.${pod}`, r));
   problems.push(...resourceProblems(`${at}.services.resources`, env.services.resources));
+  const lag = env.services.autoscaling?.lagThreshold;
+  if (!Number.isInteger(lag) || (lag as number) < 1) {
+    problems.push(`${at}.services.autoscaling.lagThreshold is ${JSON.stringify(lag)}: expected a whole number of messages of lag per consumer replica, at least 1, e.g. 5000`);
+  }
   if (env.kubernetes && env.kubernetes.configPath.trim() === '') problems.push(`${at}.kubernetes.configPath is empty: expected a kubeconfig path such as "~/.kube/config"`);
+  if (env.kubernetes) {
+    const kube = env.kubernetes;
+    if (!PLATFORMS.includes(kube.platform)) problems.push(`${at}.kubernetes.platform is "${kube.platform}": expected one of ${PLATFORMS.join(', ')} (generic: any other conformant cluster)`);
+    if (typeof kube.managedControlPlane !== 'boolean') {
+      problems.push(`${at}.kubernetes.managedControlPlane is ${JSON.stringify(kube.managedControlPlane)}: expected true (EKS, GKE: the control plane is not scraped) or false`);
+    }
+    problems.push(...dnsProblems(`${at}.kubernetes.dns`, kube.dns));
+    if (typeof kube.zonalStorage !== 'boolean') {
+      problems.push(`${at}.kubernetes.zonalStorage is ${JSON.stringify(kube.zonalStorage)}: expected true (nodes in several zones, zonal volumes such as EBS or PD) or false`);
+    }
+  }
+  problems.push(...externalAccessProblems(`${at}.kafka.externalAccess`, k.externalListener, k.externalAccess, env.kubernetes?.platform));
+  if (k.storageClass !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(k.storageClass)) {
+    problems.push(`${at}.kafka.storageClass is "${k.storageClass}": expected a StorageClass name (lower-case letters, digits, '-', '.'), or leave it out for the cluster's default class`);
+  }
   problems.push(...backendProblems(`${at}.backend`, env.backend));
   problems.push(...localClusterProblems(`${at}.localCluster`, env.localCluster));
   if (!REGISTRY.test(env.imageRegistry)) {

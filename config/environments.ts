@@ -86,14 +86,69 @@ export interface KafkaClusterConfig {
   readonly storageSize: string;
   /** Persistent volume size per dedicated controller (metadata only); undefined uses `storageSize`. */
   readonly controllerStorageSize?: string;
-  /** Storage class for broker and controller volumes; undefined uses the cluster default. */
+  /**
+   * Storage class of every volume (brokers, controllers, Prometheus, Loki); undefined uses the
+   * cluster's default class. Checked at plan time against the cluster's StorageClasses: it must
+   * exist and, with `kubernetes.zonalStorage`, bind volumes only once a pod is placed
+   * (`WaitForFirstConsumer`), since the pools spread over zones.
+   */
   readonly storageClass?: string;
   /** How off-cluster clients and the Terraform Kafka provider reach the brokers. */
   readonly externalListener: 'nodeport' | 'loadbalancer' | 'none';
+  /**
+   * Who may reach the external listener, and whether its load balancer is private (the default
+   * and the only sane one for brokers) or public. Required with `loadbalancer`; with `nodeport`
+   * its `peers` (if any) restrict the listener too (docs/kafka.md, "The external listener").
+   */
+  readonly externalAccess?: ExternalAccessConfig;
   /** Run Cruise Control for rebalancing. */
   readonly cruiseControl: boolean;
   /** Requests and limits of the cluster's pods. */
   readonly resources: KafkaResourcesConfig;
+}
+
+/** A client allowed to connect to the external listener (a Strimzi `networkPolicyPeers` entry). */
+export type ListenerPeer =
+  | {
+      /** Addresses (CIDR), e.g. the VPC or the CI runners' subnet. */
+      readonly cidr: string;
+    }
+  | {
+      /** Pods of this namespace... */
+      readonly namespace: string;
+      /** ...with these labels; undefined: every pod of the namespace. */
+      readonly podLabels?: Readonly<Record<string, string>>;
+    };
+
+/** Reach of the external listener (the Kafka provider of kafka-stack connects through it). */
+export interface ExternalAccessConfig {
+  /**
+   * `private`: an internal load balancer, reachable from the VPC and the networks joined to it
+   * (the cloud's internal-LB annotations, from `kubernetes.platform`). `public`: internet-facing,
+   * an explicit choice that still needs `sourceRanges` naming who may connect.
+   */
+  readonly exposure: 'private' | 'public';
+  /** CIDRs the load balancer admits (`loadBalancerSourceRanges`); the cloud firewalls the rest. */
+  readonly sourceRanges: readonly string[];
+  /** Who may connect at all, enforced by the NetworkPolicy Strimzi writes for the listener. */
+  readonly peers: readonly ListenerPeer[];
+}
+
+/**
+ * Which cloud's Kubernetes runs the environment: it decides the load balancer annotations.
+ * `generic` is any other conformant cluster (kind, minikube, on-premises).
+ */
+export type KubernetesPlatform = 'eks' | 'gke' | 'generic';
+
+/** Where the pods' DNS queries go, which NetworkPolicies must allow. */
+export interface ClusterDnsConfig {
+  /** The cluster DNS pods: `k8s-app=kube-dns` in kube-system (CoreDNS on EKS, kind, minikube; kube-dns on GKE). */
+  readonly kubeDnsPods: boolean;
+  /**
+   * Resolver addresses outside any pod, as CIDRs: NodeLocal DNSCache's `169.254.20.10/32`,
+   * GKE Cloud DNS's `169.254.169.254/32`, or a cluster's own.
+   */
+  readonly addresses: readonly string[];
 }
 
 /** The local, Kubernetes-free cluster run from Maven Central jars by `npm run kafka:up`. */
@@ -119,6 +174,11 @@ export interface ServicesConfig {
    * limit needs smaller `KAFKA_FETCH_MAX_BYTES`.
    */
   readonly resources: ContainerResources;
+  /**
+   * The consumer's autoscaling on its group's lag (KEDA's Kafka scaler): the lag per replica it
+   * aims at. Replicas stay between min(2, partitions) and the partition count of `posts`.
+   */
+  readonly autoscaling: { readonly lagThreshold: number };
 }
 
 /** Everything that differs between environments, in one typed object. */
@@ -131,6 +191,21 @@ export interface EnvironmentConfig {
     readonly configPath: string;
     /** kubeconfig context; undefined uses the current context. */
     readonly context?: string;
+    /** The cloud (or none) the cluster runs on: load balancer annotations. */
+    readonly platform: KubernetesPlatform;
+    /**
+     * The control plane belongs to the cloud (EKS, GKE): its scheduler, controller manager and
+     * etcd cannot be scraped, so kube-prometheus-stack neither scrapes nor alerts on them.
+     */
+    readonly managedControlPlane: boolean;
+    /** Where the pods resolve names. */
+    readonly dns: ClusterDnsConfig;
+    /**
+     * Nodes span zones and volumes are zonal (EBS, Persistent Disk): the StorageClass must then
+     * bind a volume only once its pod is placed (`WaitForFirstConsumer`), checked at plan time.
+     * False where volumes are not tied to a zone (kind, minikube, the local Kubernetes).
+     */
+    readonly zonalStorage: boolean;
   };
   /** Namespaces of the three layers. */
   readonly namespaces: {
@@ -173,6 +248,8 @@ const laptopResources: KafkaResourcesConfig = {
 /** One Node.js process each; the request is what an idle consumer uses, the limit what catching up a backlog needs. */
 const services: ServicesConfig = {
   resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+  // About 10 s of one consumer's measured rate (docs/services.md, "Tuning"): a backlog any longer adds a consumer.
+  autoscaling: { lagThreshold: 5000 },
 };
 const kafkaDefaults = {
   clusterName: 'platform',
@@ -202,7 +279,7 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
   },
   dev: {
     name: 'dev',
-    kubernetes: { configPath: '~/.kube/config' },
+    kubernetes: { configPath: '~/.kube/config', platform: 'generic', managedControlPlane: false, dns: { kubeDnsPods: true, addresses: [] }, zonalStorage: false },
     namespaces,
     kafka: {
       ...kafkaDefaults,
@@ -223,7 +300,16 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
   },
   prod: {
     name: 'prod',
-    kubernetes: { configPath: '~/.kube/config' },
+    kubernetes: {
+      configPath: '~/.kube/config',
+      // EKS here; a GKE cluster says 'gke' (docs/kafka.md, "The external listener").
+      platform: 'eks',
+      managedControlPlane: true,
+      // CoreDNS, and NodeLocal DNSCache where the cluster runs it (GKE Cloud DNS: 169.254.169.254/32).
+      dns: { kubeDnsPods: true, addresses: ['169.254.20.10/32'] },
+      // EBS volumes live in one zone; the pools spread over three.
+      zonalStorage: true,
+    },
     namespaces,
     kafka: {
       ...kafkaDefaults,
@@ -232,8 +318,11 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       controllers: 3,
       storageSize: '100Gi',
       controllerStorageSize: '20Gi',
-      storageClass: 'standard',
+      // No storageClass: the cluster's default, checked at plan time (docs/kafka.md, "Storage").
       externalListener: 'loadbalancer',
+      // An internal load balancer, for the VPC only; widen `peers` and `sourceRanges` to the
+      // networks that run Terraform and the off-cluster clients.
+      externalAccess: { exposure: 'private', sourceRanges: ['10.0.0.0/8'], peers: [{ cidr: '10.0.0.0/8' }] },
       cruiseControl: true,
       resources: {
         brokers: res('2', '4', '8Gi'),

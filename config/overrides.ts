@@ -14,6 +14,11 @@ export const OVERRIDE_VARIABLES = {
   chartsDirectory: 'KAFKA_PLATFORM_CHARTS_DIR',
   /** PostgreSQL schema prefix replacing `backend` with the `pg` backend (connection from PG_CONN_STR). */
   pgSchemaPrefix: 'KAFKA_PLATFORM_PG_SCHEMA_PREFIX',
+  /**
+   * Registry replacing `imageRegistry`: where a workflow pushes the images and the cluster pulls
+   * them from (dev's `localhost:5001` is a laptop's, unreachable from a runner's cluster).
+   */
+  imageRegistry: 'KAFKA_PLATFORM_IMAGE_REGISTRY',
 } as const;
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -32,7 +37,7 @@ export function applyOverrides(env: EnvironmentConfig, vars: NodeJS.ProcessEnv):
     const file = path.resolve(PROJECT_ROOT, kubeconfig);
     if (!env.kubernetes) problems.push(`${OVERRIDE_VARIABLES.kubeconfig} is set, but environment "${env.name}" has no Kubernetes cluster: unset it`);
     else if (!fs.existsSync(file)) problems.push(`${OVERRIDE_VARIABLES.kubeconfig}=${kubeconfig}: no such file (for the local Kubernetes run \`npm run k8s:up\` first)`);
-    else result = { ...result, kubernetes: { configPath: file } };
+    else result = { ...result, kubernetes: { ...env.kubernetes, configPath: file, context: undefined } };
   }
 
   const charts = set(OVERRIDE_VARIABLES.chartsDirectory);
@@ -47,6 +52,12 @@ export function applyOverrides(env: EnvironmentConfig, vars: NodeJS.ProcessEnv):
   if (prefix) {
     if (!/^[a-z_][a-z0-9_]*$/.test(prefix)) problems.push(`${OVERRIDE_VARIABLES.pgSchemaPrefix}="${prefix}": use lower-case letters, digits and '_' (a PostgreSQL schema name)`);
     else result = { ...result, backend: { type: 'pg', schemaPrefix: prefix } };
+  }
+  const registry = set(OVERRIDE_VARIABLES.imageRegistry);
+  if (registry) {
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(registry)) {
+      problems.push(`${OVERRIDE_VARIABLES.imageRegistry}="${registry}": expected host[:port][/path] in lower case, without a scheme or a trailing '/', e.g. "registry.example.com/kafka-platform"`);
+    } else result = { ...result, imageRegistry: registry };
   }
   return { env: result, problems };
 }

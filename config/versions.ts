@@ -84,6 +84,12 @@ export const versions = {
       // renovate: datasource=helm depName=alloy registryUrl=https://grafana.github.io/helm-charts
       version: '1.11.1',
     },
+    /** KEDA: scales the consumer on its consumer group's lag (the Kafka scaler). */
+    keda: {
+      repository: 'https://kedacore.github.io/charts',
+      chart: 'keda',
+      version: '2.20.2',
+    },
   } satisfies Record<string, ChartPin>,
   /**
    * Node.js LTS: the npm scripts and tests run under it (tools/node-lts.sh installs it per

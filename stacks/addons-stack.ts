@@ -7,6 +7,8 @@ import { KafkaDashboards } from '../modules/observability/dashboards';
 import { AlertRoutingProps, KubePrometheusStack } from '../modules/observability/kube-prometheus-stack';
 import { Loki, lokiUrl } from '../modules/observability/loki';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
+import { Keda } from '../modules/keda';
+import { StorageClassCheck } from '../modules/storage-class-check';
 import { StrimziOperator } from '../modules/strimzi-operator';
 
 /** Sizing and alert routing of the observability add-ons. */
@@ -55,6 +57,15 @@ export class AddonsStack extends PlatformStack {
     });
     this.monitoringNamespace = namespace.metadata.name;
 
+    // The class of every volume (Prometheus, Loki here; Kafka in kafka-stack), checked at plan
+    // time against the cluster: a failed postcondition stops the plan, before any release waits
+    // on a claim that can never bind.
+    new StorageClassCheck(this, 'storage-class', {
+      storageClass: env.kafka.storageClass,
+      setting: `environments.${env.name}.kafka.storageClass`,
+      zoneSpread: env.kubernetes!.zonalStorage,
+    });
+
     // ---- Observability: metrics, alert routing, dashboards, logs ----
     const sizing = { ...OBSERVABILITY_DEFAULTS[env.name], ...props.observability };
     const kubePrometheusStack = new KubePrometheusStack(this, 'kube-prometheus-stack', {
@@ -66,6 +77,7 @@ export class AddonsStack extends PlatformStack {
       storageClass: env.kafka.storageClass,
       lokiUrl: lokiUrl(this.monitoringNamespace),
       alerting: sizing.alerting,
+      managedControlPlane: env.kubernetes!.managedControlPlane,
     });
     const loki = new Loki(this, 'loki', {
       namespace: this.monitoringNamespace,
@@ -100,5 +112,16 @@ export class AddonsStack extends PlatformStack {
       kubeconfig: env.kubernetes!,
     });
     this.kafkaNamespace = strimzi.namespace;
+
+    // ---- KEDA: the consumer scales on its group's lag ----
+    // Beside the Kafka cluster: a ClusterTriggerAuthentication's Secrets are read in KEDA's
+    // namespace, so the lag reader's password and the cluster CA are read where Strimzi writes them.
+    new Keda(this, 'keda', {
+      namespace: strimzi.namespace,
+      chart: versions.charts.keda,
+      chartSource: env.charts,
+      // Its operator's PodMonitor needs the CRD kube-prometheus-stack installs.
+      dependsOn: [kubePrometheusStack.chart.release],
+    });
   }
 }

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { DataResource, TerraformLocal, TerraformOutput, TerraformVariable, Token } from 'cdktf';
 import { DataKubernetesResource } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource';
 import { KafkaProvider } from '../.gen/providers/kafka/provider';
-import { POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
+import { CONSUMER_GROUP, POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
 import {
   KafkaCluster,
   KafkaPodMonitors,
@@ -12,11 +12,14 @@ import {
   internalBootstrapAddress,
   topicAclsFor,
 } from '../modules/kafka-cluster';
+import { LagReader } from '../modules/consumer-autoscaling';
 import { KafkaTopics } from '../modules/kafka-topics';
 import { KafkaAlertRules } from '../modules/observability/kafka-alerts';
+import { StrimziOperatorMonitor } from '../modules/observability/strimzi-operator-monitor';
 import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
+import { StorageClassCheck } from '../modules/storage-class-check';
 
 export interface KafkaStackProps extends PlatformStackProps {
   /** Namespace of the Strimzi operator, created by addons-stack (a cross-stack reference). */
@@ -51,6 +54,8 @@ export interface KafkaConnection {
   readonly postsDlqTopic: string;
   /** Partition count of the posts topic (upper bound of useful consumer replicas). */
   readonly postsPartitions: number;
+  /** ClusterTriggerAuthentication KEDA reads the consumer group's lag with. */
+  readonly lagReaderAuthentication: string;
 }
 
 export class KafkaStack extends PlatformStack {
@@ -96,11 +101,20 @@ export class KafkaStack extends PlatformStack {
       description: 'the Kafka CRD it installs with the Strimzi operator',
     });
 
+    // The brokers' and controllers' volumes: the class exists and, with zonal volumes, binds
+    // once the pods are spread over zones (every pool spreads; modules/kafka-cluster/kafka.ts).
+    new StorageClassCheck(this, 'storage-class', {
+      storageClass: env.kafka.storageClass,
+      setting: `environments.${env.name}.kafka.storageClass`,
+      zoneSpread: env.kubernetes!.zonalStorage,
+    });
+
     // 1. The cluster: node pools, then the Kafka resource, which an apply waits on until Ready.
     this.cluster = new KafkaCluster(this, 'cluster', {
       namespace: props.kafkaNamespace,
       kafka: env.kafka,
       adminUser: ADMIN_USER,
+      platform: env.kubernetes?.platform,
       readyTimeout: '30m',
     });
 
@@ -118,8 +132,22 @@ export class KafkaStack extends PlatformStack {
       consumer: new ScramUser(this, 'consumer', { ...user, name: CONSUMER_USER, acls: topicAclsFor(CONSUMER_USER, topicSpecs), waitReady: false }),
     };
 
+    // The consumer's autoscaler reads its group's lag as a user of its own (KEDA, addons-stack).
+    const lagReader = new LagReader(this, 'lag-reader', {
+      namespace: props.kafkaNamespace,
+      clusterName,
+      clusterCaSecretName: clusterCaCertSecretName(clusterName),
+      topic: POSTS_TOPIC,
+      group: CONSUMER_GROUP,
+      readyTimeout: '10m',
+      dependsOn: [this.cluster.kafka],
+    });
+
     // 3. Monitoring: Prometheus (addons-stack) selects PodMonitors from every namespace.
     this.podMonitors = new KafkaPodMonitors(this, 'pod-monitors', { namespace: props.kafkaNamespace, clusterName, interval: '30s' });
+
+    // The operator's own metrics, for the CA expiry alert among the Kafka alerts.
+    new StrimziOperatorMonitor(this, 'operator-monitor', { namespace: props.kafkaNamespace, interval: '60s' });
 
     // Alerts next to what they watch: replication, controller, disk, lag (docs/runbooks.md).
     new KafkaAlertRules(this, 'kafka-alerts', {
@@ -179,6 +207,7 @@ export class KafkaStack extends PlatformStack {
       postsTopic: posts.name,
       postsDlqTopic: postsDlq.name,
       postsPartitions: posts.partitions,
+      lagReaderAuthentication: lagReader.authenticationName,
     };
     new TerraformOutput(this, 'bootstrap-servers-output', { value: this.connection.bootstrapServers, description: 'In-cluster TLS bootstrap address' });
   }

@@ -4,7 +4,6 @@ import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DataKubernetesSecretV1 } from '@cdktf/provider-kubernetes/lib/data-kubernetes-secret-v1';
 import { DeploymentV1, DeploymentV1SpecTemplateSpec } from '@cdktf/provider-kubernetes/lib/deployment-v1';
-import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -13,6 +12,8 @@ import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { versions } from '../config';
 import { CONSUMER_GROUP } from '../config/topics';
+import { dnsEgressPeers } from '../modules/cluster-dns';
+import { ConsumerScaledObject } from '../modules/consumer-autoscaling';
 import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
 import { ServiceAlertRules } from '../modules/observability/service-alerts';
@@ -32,6 +33,12 @@ const PART_OF = { 'app.kubernetes.io/part-of': 'kafka-platform' } as const;
 const MOUNT = { ca: '/etc/kafka-client/ca', sasl: '/etc/kafka-client/sasl' } as const;
 /** Consumers kept running even when idle: one can drain while the other restarts. */
 const CONSUMER_MIN_REPLICAS = 2;
+
+/** Pod template annotation of the consumer: a digest of the CA and password it reads at start. */
+export const CLIENT_SECRETS_DIGEST_ANNOTATION = 'kafka-platform/client-secrets-digest';
+
+/** Pod template annotation carrying the producer's run token (`producer_run`). */
+export const PRODUCER_RUN_ANNOTATION = 'kafka-platform/producer-run';
 
 type Service = 'producer' | 'consumer';
 const labels = (service: Service) => ({ ...PART_OF, 'app.kubernetes.io/name': service, 'app.kubernetes.io/component': 'workload' });
@@ -83,9 +90,13 @@ export class WorkloadsStack extends PlatformStack {
     // Pods cannot mount Secrets of another namespace, so the CA certificate and the
     // passwords the Strimzi operators wrote are read here and copied into this namespace.
     // The values therefore live in this stack's Terraform state: keep that backend encrypted
-    // and access-controlled. Rotation: the next apply copies the new values.
+    // and access-controlled (docs/state.md, "Secrets in state"). Rotation and CA renewal: the
+    // next apply copies the new values, and the consumer's pod template carries a digest of
+    // them, so its pods restart reading them (docs/services.md, "CA renewal").
+    const sources: DataKubernetesSecretV1[] = [];
     const copySecret = (name: string, sourceName: string, keys: readonly string[]) => {
       const source = new DataKubernetesSecretV1(this, `${name}-source`, { metadata: { name: sourceName, namespace: props.kafka.kafkaNamespace } });
+      sources.push(source);
       return new SecretV1(this, name, {
         metadata: { name, namespace: ns, labels: PART_OF },
         type: 'Opaque',
@@ -98,6 +109,11 @@ export class WorkloadsStack extends PlatformStack {
       consumer: copySecret('kafka-consumer-credentials', props.kafka.consumerUserName, ['password']),
     };
     const userNames: Record<Service, string> = { producer: props.kafka.producerUserName, consumer: props.kafka.consumerUserName };
+    // A digest of what the consumer reads at start (the CA and its password), never the values:
+    // when either changes, the pod template changes and the Deployment rolls. The producer Job
+    // carries none, so a renewal does not run the load again.
+    const [caSource, , consumerSource] = sources;
+    const clientSecretsDigest = Token.asString(`\${nonsensitive(sha256(jsonencode([${caSource.fqn}.data, ${consumerSource.fqn}.data])))}`);
 
     const serviceAccounts = Object.fromEntries(
       (['producer', 'consumer'] as const).map((s) => [
@@ -187,15 +203,24 @@ export class WorkloadsStack extends PlatformStack {
       ],
     });
 
+    // The Job runs once per release: its template (image, settings, this run token) is immutable,
+    // so a change of any of them replaces the Job and runs it again, and nothing else does. No
+    // TTL: a Job the TTL controller deleted would be planned, created and run again by the next
+    // deploy (docs/services.md, "Producer Job").
+    const producerRun = new TerraformVariable(this, 'producer_run', {
+      type: 'string',
+      default: 'initial',
+      nullable: false,
+      description: 'Run token of the producer Job: set a new value (e.g. a date) to run it again with the same image and settings',
+    });
     new JobV1(this, 'producer-job', {
       metadata: { name: 'producer', namespace: ns, labels: labels('producer') },
       spec: {
         backoffLimit: 3,
         // A stuck run fails instead of holding resources; 10,000 messages at 500/s take 20 s.
         activeDeadlineSeconds: 900,
-        ttlSecondsAfterFinished: '86400',
         template: {
-          metadata: { labels: podLabels('producer') },
+          metadata: { labels: podLabels('producer'), annotations: { [PRODUCER_RUN_ANNOTATION]: producerRun.stringValue } },
           spec: podSpec('producer', { restartPolicy: 'Never' }, {
             MESSAGE_COUNT: '10000',
             RATE_LIMIT: '500',
@@ -225,7 +250,7 @@ export class WorkloadsStack extends PlatformStack {
         selector: { matchLabels: consumerLabels },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: '1' } },
         template: {
-          metadata: { labels: podLabels('consumer') },
+          metadata: { labels: podLabels('consumer'), annotations: { [CLIENT_SECRETS_DIGEST_ANNOTATION]: clientSecretsDigest } },
           spec: podSpec('consumer', {
             topologySpreadConstraint: [
               // Zones are best effort (laptop clusters have none); hosts are enforced.
@@ -235,7 +260,7 @@ export class WorkloadsStack extends PlatformStack {
           }),
         },
       },
-      // The HPA owns the replica count after creation.
+      // The HPA (KEDA's) owns the replica count after creation.
       lifecycle: { ignoreChanges: ['spec[0].replicas'] },
     });
 
@@ -244,20 +269,19 @@ export class WorkloadsStack extends PlatformStack {
       spec: { maxUnavailable: '1', selector: { matchLabels: consumerLabels } },
     });
 
-    new HorizontalPodAutoscalerV2(this, 'consumer-hpa', {
-      metadata: { name: 'consumer', namespace: ns, labels: consumerLabels },
-      spec: {
-        minReplicas: Token.asNumber(minReplicas),
-        maxReplicas: props.kafka.postsPartitions,
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
-        metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
-        // Every scale step rebalances the group: scale down slowly.
-        behavior: {
-          // selectPolicy spelled out: unset, the provider sends "" and the API server refuses the HPA
-          // (found by the first real apply); Max is Kubernetes' own default.
-          scaleDown: [{ stabilizationWindowSeconds: 300, selectPolicy: 'Max', policy: [{ type: 'Pods', value: 1, periodSeconds: 120 }] }],
-        },
-      },
+    // On the group's lag, through KEDA (addons-stack), which makes and feeds the HPA; between
+    // min(2, partitions) and the partitions: more members than partitions would sit idle.
+    new ConsumerScaledObject(this, 'consumer-autoscaling', {
+      namespace: ns,
+      deploymentName: deployment.metadata.name,
+      bootstrapServers: props.kafka.bootstrapServers,
+      topic: props.kafka.postsTopic,
+      group: CONSUMER_GROUP,
+      partitions: props.kafka.postsPartitions,
+      minReplicas: Token.asNumber(minReplicas),
+      lagThreshold: env.services.autoscaling.lagThreshold,
+      authenticationName: props.kafka.lagReaderAuthentication,
+      labels: consumerLabels,
     });
 
     this.networkPolicies(ns, props);
@@ -295,7 +319,8 @@ export class WorkloadsStack extends PlatformStack {
         policyTypes: ['Egress'],
         egress: [
           {
-            to: [{ namespaceSelector: byName('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+            // Wherever the environment's resolver answers: the DNS pods, NodeLocal DNSCache, Cloud DNS.
+            to: dnsEgressPeers(props.env.kubernetes!.dns),
             ports: [
               { port: '53', protocol: 'UDP' },
               { port: '53', protocol: 'TCP' },

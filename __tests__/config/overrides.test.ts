@@ -20,10 +20,17 @@ describe('applyOverrides', () => {
       [OVERRIDE_VARIABLES.pgSchemaPrefix]: 'deploy_x1',
     });
     expect(problems).toEqual([]);
-    expect(env.kubernetes).toEqual({ configPath: kubeconfig });
+    // Only the kubeconfig changes: the cluster's platform, DNS and storage settings stay.
+    expect(env.kubernetes).toEqual({ ...environments.dev.kubernetes, configPath: kubeconfig, context: undefined });
     expect(env.charts).toEqual({ type: 'directory', directory: scratch });
     expect(env.backend).toEqual({ type: 'pg', schemaPrefix: 'deploy_x1' });
     expect(env.kafka).toBe(environments.dev.kafka);
+  });
+
+  it('points the images at the registry a workflow pushes to and the cluster pulls from', () => {
+    const { env, problems } = applyOverrides(environments.dev, { [OVERRIDE_VARIABLES.imageRegistry]: 'registry.example.com/kafka-platform-dev' });
+    expect(problems).toEqual([]);
+    expect(env.imageRegistry).toBe('registry.example.com/kafka-platform-dev');
   });
 
   it('names the variable and the fix for each bad value, changing nothing', () => {
@@ -31,12 +38,14 @@ describe('applyOverrides', () => {
       [OVERRIDE_VARIABLES.kubeconfig]: path.join(scratch, 'missing'),
       [OVERRIDE_VARIABLES.chartsDirectory]: kubeconfig,
       [OVERRIDE_VARIABLES.pgSchemaPrefix]: 'Deploy-1',
+      [OVERRIDE_VARIABLES.imageRegistry]: 'https://registry.example.com/',
     });
     expect(env).toBe(environments.dev);
     expect(problems).toEqual([
       expect.stringMatching(/^KAFKA_PLATFORM_KUBECONFIG=.*missing: no such file \(for the local Kubernetes run `npm run k8s:up` first\)$/),
       expect.stringMatching(/^KAFKA_PLATFORM_CHARTS_DIR=.*: no such directory of chart archives$/),
       expect.stringMatching(/^KAFKA_PLATFORM_PG_SCHEMA_PREFIX="Deploy-1": use lower-case letters/),
+      'KAFKA_PLATFORM_IMAGE_REGISTRY="https://registry.example.com/": expected host[:port][/path] in lower case, without a scheme or a trailing \'/\', e.g. "registry.example.com/kafka-platform"',
     ]);
   });
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { versions } from '../../config';
+import { ENVIRONMENT_VARIABLE, environments, loadConfig, versions } from '../../config';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { toolchainEnv } from '../support/toolchain';
 
@@ -40,6 +40,44 @@ describe('GitHub workflows', () => {
     expect(job.strategy['max-parallel']).toBe(1);
     // The environment carries the required reviewers for prod.
     expect(job.environment).toBe('${{ inputs.environment }}');
+  });
+
+  it('deploy every environment with state shared by its jobs and images where its cluster pulls them from', () => {
+    const stage = load('deploy-environment.yml');
+    // What a job's `env:` becomes for a run: `${{ inputs.x }}` and `${{ vars.X }}` substituted.
+    const resolve = (env: Record<string, string>, inputs: Record<string, string>, vars: Record<string, string>) =>
+      Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [
+          k,
+          String(v).replace(/\$\{\{\s*(inputs|vars)\.(\w+)\s*\}\}/g, (_m, scope: string, name: string) => (scope === 'inputs' ? inputs : vars)[name] ?? ''),
+        ]),
+      );
+    const configFor = (env: Record<string, string>) => {
+      const saved = { ...process.env };
+      try {
+        Object.assign(process.env, env);
+        return loadConfig(env[ENVIRONMENT_VARIABLE]);
+      } finally {
+        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+        Object.assign(process.env, saved);
+      }
+    };
+    for (const environment of ['dev', 'prod']) {
+      const vars = { IMAGE_REGISTRY: `registry.example.com/kafka-platform-${environment}` };
+      const stack = configFor(resolve(stage.jobs.stack.env, { environment }, vars));
+      const images = configFor(resolve(stage.jobs.images.env, { environment }, vars));
+      // Each stack job is a fresh runner: a local state file would be gone for the next job and the next run.
+      expect({ environment, backend: stack.backend.type }).toEqual({ environment, backend: 'pg' });
+      // The images job pushes where workloads-stack points the pods.
+      expect({ environment, registry: stack.imageRegistry }).toEqual({ environment, registry: vars.IMAGE_REGISTRY });
+      expect(images.imageRegistry).toBe(stack.imageRegistry);
+    }
+    // prod keeps the schemas its config names; the workflow only makes dev shared as well.
+    expect(stage.jobs.stack.env.KAFKA_PLATFORM_PG_SCHEMA_PREFIX.replace('${{ inputs.environment }}', 'prod')).toBe((environments.prod.backend as { schemaPrefix: string }).schemaPrefix);
+    // Without IMAGE_REGISTRY, dev's laptop registry is refused before anything is pushed.
+    const check = (stage.jobs.images.steps as { name?: string; run?: string }[]).find((step) => step.name === 'Check the registry is one the cluster can pull from')!;
+    expect(check.run).toMatch(/localhost\|localhost:\*\|127\.\*/);
+    expect(environments.dev.imageRegistry).toMatch(/^localhost:/);
   });
 
   it('run Node.js at the pinned LTS version', () => {

@@ -1,7 +1,9 @@
 import * as path from 'path';
 import { environments, versions } from '../../config';
+import { CONSUMER_GROUP } from '../../config/topics';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { parseDockerfile } from '../docker/dockerfile';
+import { CLIENT_SECRETS_DIGEST_ANNOTATION, PRODUCER_RUN_ANNOTATION } from '../../stacks/workloads-stack';
 import { validateCustomResource } from '../support/schemas';
 import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
 
@@ -18,7 +20,7 @@ const only = (type: string): TerraformJson => {
 };
 const job = only('kubernetes_job_v1');
 const deployment = only('kubernetes_deployment_v1');
-const hpa = only('kubernetes_horizontal_pod_autoscaler_v2');
+const scaledObject = Object.values(resourcesOf(stack, 'kubernetes_manifest')).map((m) => m.manifest as TerraformJson).find((m) => m.kind === 'ScaledObject')!;
 const configMap = only('kubernetes_config_map_v1');
 
 /** Every pod template in the stack, whatever resource holds it. */
@@ -121,20 +123,46 @@ describe('workloads-stack', () => {
     expect(deployment.spec.template.spec.service_account_name).toMatch(/^\$\{kubernetes_service_account_v1\.consumer-service-account\./);
   });
 
-  test('the producer Job is bounded: retries, deadline, clean-up', () => {
-    expect(job.spec).toMatchObject({ backoff_limit: 3, active_deadline_seconds: expect.any(Number), ttl_seconds_after_finished: expect.stringMatching(/^\d+$/) });
+  test('the producer Job is bounded (retries, deadline) and kept once finished, so no later plan re-creates it', () => {
+    expect(job.spec).toMatchObject({ backoff_limit: 3, active_deadline_seconds: expect.any(Number) });
+    // A TTL would delete the finished Job, and the next plan would create (and run) it again.
+    expect(job.spec.ttl_seconds_after_finished).toBeUndefined();
+    // It runs again only when its template changes: the image, the settings, or the run token.
+    expect(job.spec.template.metadata.annotations).toEqual({ [PRODUCER_RUN_ANNOTATION]: '${var.producer_run}' });
+    expect(stack.variable.producer_run).toMatchObject({ type: 'string', default: 'initial', nullable: false });
     expect(job.spec.template.spec.restart_policy).toBe('Never');
     const envNames = (job.spec.template.spec.container[0].env as { name: string }[]).map((e) => e.name);
     expect(envNames).toEqual(expect.arrayContaining(['MESSAGE_COUNT', 'RATE_LIMIT', 'PAYLOAD_SIZE', 'KEY_STRATEGY', 'BATCH_SIZE']));
   });
 
-  test('consumer replicas never exceed the partitions of posts; the HPA (autoscaling/v2) owns the count', () => {
-    const partitions = hpa.spec.max_replicas as string;
+  test('the consumer rolls when the CA or its password changes: a digest of both in its pod template, never the values', () => {
+    const annotations = deployment.spec.template.metadata.annotations as Record<string, string>;
+    expect(annotations[CLIENT_SECRETS_DIGEST_ANNOTATION]).toBe(
+      '${nonsensitive(sha256(jsonencode([data.kubernetes_secret_v1.kafka-cluster-ca-source.data, data.kubernetes_secret_v1.kafka-consumer-credentials-source.data])))}',
+    );
+    // The data sources read what the pods mount copies of: the CA Secret and the consumer user's.
+    const sources = stack.data.kubernetes_secret_v1 as Record<string, TerraformJson>;
+    expect(sources['kafka-cluster-ca-source'].metadata.name).toMatch(REMOTE_KAFKA);
+    expect(sources['kafka-consumer-credentials-source'].metadata.name).toMatch(REMOTE_KAFKA);
+    // The Job has none: a renewed CA must not run the producer's load again.
+    expect(job.spec.template.metadata.annotations).not.toHaveProperty(CLIENT_SECRETS_DIGEST_ANNOTATION);
+  });
+
+  test('consumer replicas follow the group’s lag through KEDA, never above the partitions of posts', () => {
+    // No HPA of the stack's own: KEDA makes the one HPA from the ScaledObject (two would fight).
+    expect(resourcesOf(stack, 'kubernetes_horizontal_pod_autoscaler_v2')).toEqual({});
+    const partitions = scaledObject.spec.maxReplicaCount as string;
     expect(partitions).toMatch(REMOTE_KAFKA);
     const ref = partitions.slice(2, -1);
     expect(deployment.spec.replicas).toBe(`\${min(2, ${ref})}`);
-    expect(hpa.spec.min_replicas).toBe(`\${min(2, ${ref})}`);
-    expect(hpa.spec.scale_target_ref).toEqual({ api_version: 'apps/v1', kind: 'Deployment', name: '${kubernetes_deployment_v1.consumer-deployment.metadata[0].name}' });
+    expect(scaledObject.spec.minReplicaCount).toBe(`\${min(2, ${ref})}`);
+    expect(scaledObject.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: '${kubernetes_deployment_v1.consumer-deployment.metadata[0].name}' });
+    const [trigger] = scaledObject.spec.triggers;
+    expect(trigger).toMatchObject({ type: 'kafka', metadata: { consumerGroup: CONSUMER_GROUP, lagThreshold: String(env.services.autoscaling.lagThreshold), allowIdleConsumers: 'false' } });
+    // Through the TLS listener, as the lag reader kafka-stack made: both by reference.
+    expect(trigger.metadata.bootstrapServers).toMatch(REMOTE_KAFKA);
+    expect(trigger.metadata.topic).toMatch(REMOTE_KAFKA);
+    expect(trigger.authenticationRef).toEqual({ name: expect.stringMatching(REMOTE_KAFKA), kind: 'ClusterTriggerAuthentication' });
     expect(deployment.lifecycle.ignore_changes).toEqual(['spec[0].replicas']);
   });
 

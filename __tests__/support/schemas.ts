@@ -1,7 +1,10 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import Ajv, { ErrorObject } from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
+import { versions } from '../../config/versions';
 import { PROJECT_ROOT } from '../../tools/paths';
 
 /** Upstream CRDs and chart values, byte-exact copies beside the project. */
@@ -63,7 +66,42 @@ export function crdSchemas(): Map<string, JsonSchema> {
       }
     }
   }
+  for (const text of templatedChartCrds()) {
+    for (const doc of parseAllDocuments(text)) {
+      const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: CrdVersion[] } };
+      if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
+      for (const v of crd.spec.versions) crdIndex.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, closeObjects(v.schema.openAPIV3Schema));
+    }
+  }
   return crdIndex;
+}
+
+/** Charts that ship their CRDs as templates (`templates/crds/`), read from the pinned archives. */
+const TEMPLATED_CRD_CHARTS = ['keda'] as const;
+
+/**
+ * The CRDs of TEMPLATED_CRD_CHARTS, from the chart archives beside the project, with the
+ * template lines (only labels and annotations in them) dropped so the YAML parses.
+ */
+function templatedChartCrds(): string[] {
+  const dir = process.env.KAFKA_PLATFORM_CHART_BUNDLE ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'charts');
+  const texts: string[] = [];
+  for (const chart of TEMPLATED_CRD_CHARTS) {
+    const pin = versions.charts[chart];
+    const archive = path.join(dir, `${pin.chart}-${pin.version}.tgz`);
+    if (!fs.existsSync(archive)) throw new Error(`chart archive ${archive} not found: its CRDs validate the custom resources (check out shared/ beside the project or set KAFKA_PLATFORM_CHART_BUNDLE)`);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), `${chart}-crds-`));
+    try {
+      execFileSync('tar', ['-xzf', archive, '-C', out, `${pin.chart}/templates/crds`]);
+      const crds = path.join(out, pin.chart, 'templates', 'crds');
+      for (const file of fs.readdirSync(crds).filter((f) => f.endsWith('.yaml'))) {
+        texts.push(fs.readFileSync(path.join(crds, file), 'utf8').split('\n').filter((l) => !l.includes('{{')).join('\n'));
+      }
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }
+  return texts;
 }
 
 /** CRDs use Go regular expressions; Go's `(?i)` becomes JavaScript's `i` flag. */
@@ -72,7 +110,7 @@ function goRegExp(pattern: string, flags?: string): RegExp {
 }
 goRegExp.code = 'goRegExp';
 
-const ajv = new Ajv({ strict: false, allErrors: true, code: { regExp: goRegExp as never } });
+const ajv = new Ajv({ strict: false, allErrors: true, verbose: true, code: { regExp: goRegExp as never } });
 ajv.addFormat('int32', true);
 ajv.addFormat('int64', true);
 ajv.addFormat('double', true);
@@ -97,7 +135,11 @@ export function validateCustomResource(resource: { apiVersion: string; kind: str
     validate = ajv.compile(schema);
     crdValidators.set(key, validate);
   }
-  return validate(resource) ? [] : describe(validate.errors);
+  if (validate(resource)) return [];
+  // A whole-value Terraform expression (`${min(2, ...)}`) is a string in the synthesized JSON and
+  // becomes the schema's type when Terraform evaluates it; the server checks that value at plan.
+  const errors = (validate.errors ?? []).filter((e) => !(e.keyword === 'type' && typeof e.data === 'string' && /^\$\{[^{}]*\}$/.test(e.data)));
+  return describe(errors);
 }
 
 /** The default values.yaml of a chart in the schemas directory (strimzi, loki, alloy, ...). */

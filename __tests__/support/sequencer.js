@@ -5,7 +5,7 @@ const Sequencer = require('@jest/test-sequencer').default;
  * Kubernetes run last: on a fresh machine its binaries build in the background meanwhile
  * (__tests__/support/kubernetes-build.ts).
  */
-const NEEDS_KUBERNETES = /[\\/]__tests__[\\/](stacks[\\/]deploy|tools[\\/]local[\\/]kubernetes)[\\/]/;
+const NEEDS_KUBERNETES = /[\\/]__tests__[\\/](stacks[\\/]deploy[\\/]|tools[\\/]local[\\/]kubernetes[\\/]|modules[\\/]storage-class-check\.test)/;
 
 class KubernetesLastSequencer extends Sequencer {
   async sort(tests) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -29,6 +30,8 @@ export class SimulatedStrimziOperator {
   private stopped = false;
   /** Users whose credentials this simulation created on the local cluster. */
   private readonly kafkaCredentials = new Set<string>();
+  /** The ACL arguments set per user, to remove with it (super users: the wildcard ones below). */
+  private readonly userAcls = new Map<string, string[][]>();
   /** Everything it did, for assertions (never a secret value). */
   readonly events: string[] = [];
   /** The last error of a pass, if any (the next pass retries). */
@@ -148,9 +151,7 @@ export class SimulatedStrimziOperator {
     const name = user.metadata.name;
     const ref = user.spec.authentication?.password?.valueFrom?.secretKeyRef as { name: string; key: string } | undefined;
     if (!ref) {
-      if (!(LOCAL_SCRAM_USERS as readonly string[]).includes(name)) {
-        throw new Error(`simulated User Operator: KafkaUser ${name} has no password Secret and the local cluster has no such user (it has ${LOCAL_SCRAM_USERS.join(', ')})`);
-      }
+      if (!(LOCAL_SCRAM_USERS as readonly string[]).includes(name)) return this.generatedPassword(user);
       return fs.readFileSync(localUserPasswordFile(name), 'utf8').trim();
     }
     const secret = await this.api.get(resourcePath('', 'v1', 'secrets', ref.name, this.namespace));
@@ -159,7 +160,21 @@ export class SimulatedStrimziOperator {
     return password;
   }
 
-  private async setKafkaCredential(name: string, password: string): Promise<void> {
+  /**
+   * A user the local cluster does not have and whose password nobody gave (the lag reader): as
+   * the User Operator does, a generated password, its SCRAM credential, and the KafkaUser's own
+   * ACLs (never a super user's), removed again with the KafkaUser.
+   */
+  private async generatedPassword(user: KubeObject): Promise<string> {
+    const name = user.metadata.name as string;
+    const existing = await this.api.find(resourcePath('', 'v1', 'secrets', name, this.namespace));
+    const password = existing?.data?.password ? Buffer.from(existing.data.password as string, 'base64').toString('utf8') : randomBytes(24).toString('base64url');
+    const acls = (user.spec.authorization?.acls ?? []) as { resource: { type: string; name?: string; patternType?: string }; operations: string[] }[];
+    await this.setKafkaCredential(name, password, acls);
+    return password;
+  }
+
+  private async setKafkaCredential(name: string, password: string, acls?: readonly { resource: { type: string; name?: string; patternType?: string }; operations: string[] }[]): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simulated-user-operator-'));
     const file = path.join(dir, 'scram.properties');
     // The password goes to Kafka's tool in a 0600 file, never on a command line.
@@ -168,6 +183,20 @@ export class SimulatedStrimziOperator {
       const admin = ['--bootstrap-server', localBootstrapServers()];
       await runKafkaTool(KafkaTools.configs, [...admin, '--alter', '--entity-type', 'users', '--entity-name', name, '--add-config-file', file]);
       this.kafkaCredentials.add(name);
+      if (acls) {
+        // The KafkaUser's own ACLs, as the User Operator writes them.
+        const set: string[][] = [];
+        for (const acl of acls) {
+          const resource = acl.resource.type === 'cluster' ? ['--cluster'] : [`--${acl.resource.type}`, acl.resource.name!, '--resource-pattern-type', acl.resource.patternType ?? 'literal'];
+          for (const operation of acl.operations) {
+            await runKafkaTool(KafkaTools.acls, [...admin, '--add', '--allow-principal', `User:${name}`, '--operation', operation, ...resource]);
+            set.push(['--operation', operation, ...resource]);
+          }
+        }
+        this.userAcls.set(name, set);
+        this.events.push(`SCRAM credential and ${acls.length} ACLs for ${name} set on the local cluster`);
+        return;
+      }
       // What `superUsers` in the Kafka resource grants, as ACLs (the local brokers' super users are fixed).
       for (const resource of [['--cluster'], ['--topic', '*'], ['--group', '*']]) {
         await runKafkaTool(KafkaTools.acls, [...admin, '--add', '--allow-principal', `User:${name}`, '--operation', 'All', ...resource]);
@@ -180,9 +209,11 @@ export class SimulatedStrimziOperator {
 
   private async removeKafkaCredential(name: string): Promise<void> {
     const admin = ['--bootstrap-server', localBootstrapServers()];
-    for (const resource of [['--cluster'], ['--topic', '*'], ['--group', '*']]) {
-      await runKafkaTool(KafkaTools.acls, [...admin, '--remove', '--force', '--allow-principal', `User:${name}`, '--operation', 'All', ...resource]);
+    const granted = this.userAcls.get(name) ?? [['--cluster'], ['--topic', '*'], ['--group', '*']].map((resource) => ['--operation', 'All', ...resource]);
+    for (const acl of granted) {
+      await runKafkaTool(KafkaTools.acls, [...admin, '--remove', '--force', '--allow-principal', `User:${name}`, ...acl]);
     }
+    this.userAcls.delete(name);
     await runKafkaTool(KafkaTools.configs, [...admin, '--alter', '--entity-type', 'users', '--entity-name', name, '--delete-config', 'SCRAM-SHA-512']);
     this.kafkaCredentials.delete(name);
     this.events.push(`SCRAM credential and ACLs of ${name} removed from the local cluster`);

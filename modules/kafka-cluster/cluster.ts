@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
-import { KafkaClusterConfig } from '../../config';
+import { KafkaClusterConfig, KubernetesPlatform } from '../../config';
 import { KafkaNodePoolResource, KafkaResource } from './crds';
 import { buildKafka, buildNodePools } from './kafka';
 import { KAFKA_METRICS_KEY, readKafkaMetricsRules } from './monitoring';
@@ -15,6 +15,8 @@ export interface KafkaClusterProps {
   readonly adminUser: string;
   /** How long an apply may wait for the cluster to become Ready, e.g. `30m`. */
   readonly readyTimeout: string;
+  /** The cloud the cluster runs on (external load balancer annotations); default `generic`. */
+  readonly platform?: KubernetesPlatform;
   /** JMX exporter rules; defaults to the kafka-metrics.yaml file beside this module. */
   readonly metricsRules?: string;
 }
@@ -48,6 +50,7 @@ export class KafkaCluster extends Construct {
       namespace: props.namespace,
       kafka: props.kafka,
       adminUser: props.adminUser,
+      platform: props.platform,
       metricsConfig: { name: metrics.metadata.name, key: KAFKA_METRICS_KEY },
     };
     const nodePools = buildNodePools(spec);

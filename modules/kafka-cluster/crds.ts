@@ -49,6 +49,10 @@ export interface GenericListener {
   readonly type: ListenerType;
   readonly tls: boolean;
   readonly authentication: { readonly type: 'scram-sha-512' };
+  /** Load balancer source ranges (modules/kafka-cluster/external-access.ts). */
+  readonly configuration?: { readonly loadBalancerSourceRanges?: readonly string[] };
+  /** Who may connect; Strimzi writes them into the brokers' NetworkPolicy. */
+  readonly networkPolicyPeers?: readonly import('./external-access').NetworkPolicyPeer[];
 }
 
 export interface ConfigMapKeyRef {
@@ -68,7 +72,11 @@ export interface KafkaResource {
       readonly rack: { readonly topologyKey: string };
       readonly config: Readonly<Record<string, string | number | boolean>>;
       readonly metricsConfig: { readonly type: 'jmxPrometheusExporter'; readonly valueFrom: ConfigMapKeyRef };
-      readonly template: { readonly podDisruptionBudget: { readonly maxUnavailable: number } };
+      readonly template: {
+        readonly podDisruptionBudget: { readonly maxUnavailable: number };
+        readonly externalBootstrapService?: import('./external-access').ServiceTemplate;
+        readonly perPodService?: import('./external-access').ServiceTemplate;
+      };
     };
     readonly entityOperator: {
       readonly userOperator: { readonly resources: ResourceRequirements };

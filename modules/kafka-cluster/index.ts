@@ -5,3 +5,4 @@ export * from './monitoring';
 export * from './cluster';
 export * from './user';
 export * from './pod-monitors';
+export * from './external-access';

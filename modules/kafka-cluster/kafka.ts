@@ -1,4 +1,4 @@
-import { ContainerResources, KafkaClusterConfig } from '../../config';
+import { ContainerResources, KafkaClusterConfig, KubernetesPlatform } from '../../config';
 import {
   ConfigMapKeyRef,
   GenericListener,
@@ -11,6 +11,7 @@ import {
   STRIMZI_API_VERSION,
   TopologySpreadConstraint,
 } from './crds';
+import { externalListenerAccess, externalServiceTemplates } from './external-access';
 
 /** Port of the in-cluster TLS + SCRAM listener that the workloads use. */
 export const INTERNAL_TLS_PORT = 9093;
@@ -46,6 +47,8 @@ export interface KafkaClusterSpec {
   readonly adminUser: string;
   /** ConfigMap key holding the JMX Prometheus exporter rules. */
   readonly metricsConfig: ConfigMapKeyRef['configMapKeyRef'];
+  /** The cloud the cluster runs on: the external load balancer's annotations. Default `generic`. */
+  readonly platform?: KubernetesPlatform;
 }
 
 /** One node pool of the cluster. */
@@ -139,7 +142,7 @@ export function buildListeners(kafka: KafkaClusterConfig): GenericListener[] {
   const scram = { type: 'scram-sha-512' as const };
   const listeners: GenericListener[] = [{ name: 'tls', port: INTERNAL_TLS_PORT, type: 'internal', tls: true, authentication: scram }];
   if (kafka.externalListener !== 'none') {
-    listeners.push({ name: EXTERNAL_LISTENER, port: EXTERNAL_PORT, type: kafka.externalListener, tls: true, authentication: scram });
+    listeners.push({ name: EXTERNAL_LISTENER, port: EXTERNAL_PORT, type: kafka.externalListener, tls: true, authentication: scram, ...externalListenerAccess(kafka) });
   }
   return listeners;
 }
@@ -177,7 +180,7 @@ export function buildKafka(spec: KafkaClusterSpec): KafkaResource {
         config: { ...BROKER_CONFIG },
         metricsConfig: { type: 'jmxPrometheusExporter', valueFrom: { configMapKeyRef: { ...spec.metricsConfig } } },
         // One node at a time across all pools: RF 3 / min ISR 2 and a 3-voter quorum each survive one loss.
-        template: { podDisruptionBudget: { maxUnavailable: 1 } },
+        template: { podDisruptionBudget: { maxUnavailable: 1 }, ...externalServiceTemplates(kafka, spec.platform ?? 'generic') },
       },
       // No Topic Operator: topics belong to Terraform (docs/kafka.md).
       entityOperator: { userOperator: { resources: requirements(res.userOperator) } },

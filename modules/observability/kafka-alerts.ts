@@ -20,6 +20,9 @@ export interface KafkaAlertOptions extends RuleSetOptions {
 
 export const KAFKA_ALERT_GROUP = 'kafka-platform.kafka';
 
+/** Days before a Strimzi CA expires at which KafkaCertificateExpiring fires (Strimzi's default renewal window). */
+export const CERTIFICATE_WARNING_DAYS = 30;
+
 /** The Kafka alert rules; `forOverride` only from local tests. */
 export function kafkaAlertGroups(options: KafkaAlertOptions): RuleGroup[] {
   const ns = `namespace="${options.namespace}"`;
@@ -118,6 +121,23 @@ export function kafkaAlertGroups(options: KafkaAlertOptions): RuleGroup[] {
       annotations: {
         summary: 'A consumer group is falling behind',
         description: `Group {{ $labels.consumergroup }} lags {{ $value }} messages on topic {{ $labels.topic }} (namespace {{ $labels.namespace }}), above ${lag} and growing for 10 minutes.`,
+      },
+    },
+    {
+      alert: 'KafkaCertificateExpiring',
+      // The Cluster Operator's gauge for the cluster and clients CAs it manages. Strimzi renews a
+      // CA once it is inside its renewal window (30 days by default): still under 30 days an
+      // hour later, the renewal did not happen, with the whole window left to act.
+      expr: promql(`
+        min by (resource_namespace, cluster, type) (strimzi_certificate_expiration_timestamp_ms{resource_namespace="${options.namespace}"}) / 1000 - time()
+        < ${CERTIFICATE_WARNING_DAYS} * 86400
+      `),
+      for: '1h',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'A Strimzi CA certificate expires within 30 days and was not renewed',
+        description:
+          'The {{ $labels.type }} certificate of Kafka cluster {{ $labels.cluster }} (namespace {{ $labels.resource_namespace }}) expires in {{ $value | humanizeDuration }}; Strimzi should have renewed it on entering its renewal window. Clients must trust the renewed CA before the old one expires.',
       },
     },
     {

@@ -48,6 +48,20 @@ export interface KubePrometheusStackProps {
   readonly lokiUrl: string;
   /** Alertmanager routing. */
   readonly alerting: AlertRoutingProps;
+  /**
+   * The control plane is the cloud's (EKS, GKE): its scheduler, controller manager and etcd
+   * expose no metrics to the cluster and kube-proxy's bind to the node's loopback, so their
+   * scraping and their rules are left out (`*Down` would fire forever). Default false.
+   */
+  readonly managedControlPlane?: boolean;
+}
+
+/** The chart's control-plane components: each key gates its Service, ServiceMonitor and rules. */
+export const CONTROL_PLANE_COMPONENTS = ['kubeScheduler', 'kubeControllerManager', 'kubeEtcd', 'kubeProxy'] as const;
+
+/** Values that stop scraping of (and alerting on) what a managed control plane hides; none otherwise. */
+export function controlPlaneValues(managed: boolean): Record<string, { enabled: false }> {
+  return managed ? Object.fromEntries(CONTROL_PLANE_COMPONENTS.map((c) => [c, { enabled: false as const }])) : {};
 }
 
 /**
@@ -96,6 +110,7 @@ export class KubePrometheusStack extends Construct {
       source: props.chartSource,
       dependsOn: [receiverSecret, grafanaSecret],
       values: {
+        ...controlPlaneValues(props.managedControlPlane ?? false),
         prometheus: {
           prometheusSpec: {
             // Nil selectors would only match this release's own labels; empty ones match

@@ -13,7 +13,7 @@
  * A signing key's password comes from COSIGN_PASSWORD. The record of the run is
  * .cache/images/published.json.
  */
-import { ENVIRONMENT_NAMES, EnvironmentName, environments } from '../../config';
+import { ENVIRONMENT_NAMES, loadConfig } from '../../config';
 import { runImagePipeline, signPublished, summary } from './pipeline';
 import { parseRegistry, registryDown, registryStatus, registryUp } from './registry';
 
@@ -46,7 +46,8 @@ async function main(argv: string[]): Promise<void> {
       // The host:port an environment's images live on (to log in to it).
       const name = option(args, '--environment') ?? 'local';
       if (!(ENVIRONMENT_NAMES as readonly string[]).includes(name)) throw new Error(`--environment is "${name}": expected one of ${ENVIRONMENT_NAMES.join(', ')}`);
-      console.log(parseRegistry(environments[name as EnvironmentName].imageRegistry).host);
+      // loadConfig: with the override variables (KAFKA_PLATFORM_IMAGE_REGISTRY) the deploy workflow sets.
+      console.log(parseRegistry(loadConfig(name).imageRegistry).host);
       return;
     }
     if (action === 'up') await registryUp();
@@ -69,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
   if (environment !== undefined) {
     if (registry !== undefined) throw new Error(`--environment and --registry both name a registry: give one\n${USAGE}`);
     if (!(ENVIRONMENT_NAMES as readonly string[]).includes(environment)) throw new Error(`--environment is "${environment}": expected one of ${ENVIRONMENT_NAMES.join(', ')}`);
-    registry = environments[environment as EnvironmentName].imageRegistry;
+    registry = loadConfig(environment).imageRegistry;
   }
   const signKey = option(args, '--sign-key');
   const push = !flag(args, '--no-push');

@@ -21,7 +21,9 @@ import {
   workflowStep,
   ConfigChange,
 } from '../../support/deploy';
+import { renewClusterCa } from '../../support/simulated-ca-renewal';
 import { SimulatedStrimziOperator } from '../../support/simulated-strimzi-operator';
+import { CLIENT_SECRETS_DIGEST_ANNOTATION } from '../../../stacks/workloads-stack';
 import { kubernetesBinariesReady } from '../../support/kubernetes-build';
 
 /**
@@ -188,11 +190,19 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
 
   it('installs the real charts with their CRDs, every workload of them ready', async () => {
     assertDeployed();
-    for (const crd of ['kafkas.kafka.strimzi.io', 'kafkanodepools.kafka.strimzi.io', 'kafkausers.kafka.strimzi.io', 'prometheusrules.monitoring.coreos.com', 'podmonitors.monitoring.coreos.com']) {
+    for (const crd of [
+      'kafkas.kafka.strimzi.io',
+      'kafkanodepools.kafka.strimzi.io',
+      'kafkausers.kafka.strimzi.io',
+      'prometheusrules.monitoring.coreos.com',
+      'podmonitors.monitoring.coreos.com',
+      'scaledobjects.keda.sh',
+      'clustertriggerauthentications.keda.sh',
+    ]) {
       const found = await api.get(resourcePath('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', crd));
       expect(found.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Established', status: 'True' })]));
     }
-    for (const [ns, release] of [['monitoring', 'kube-prometheus-stack'], ['monitoring', 'loki'], ['monitoring', 'alloy'], ['kafka', 'strimzi-cluster-operator']]) {
+    for (const [ns, release] of [['monitoring', 'kube-prometheus-stack'], ['monitoring', 'loki'], ['monitoring', 'alloy'], ['kafka', 'strimzi-cluster-operator'], ['kafka', 'keda']]) {
       const secretsOfRelease = await api.get<{ items: KubeObject[] }>(`${namespaced(ns, 'secrets')}?labelSelector=owner%3Dhelm,name%3D${release}`);
       expect(secretsOfRelease.items.map((s) => s.metadata.labels?.status)).toContain('deployed');
     }
@@ -211,7 +221,7 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     const pools = await api.get<{ items: KubeObject[] }>(namespaced('kafka', 'kafkanodepools', undefined, 'kafka.strimzi.io'));
     expect(pools.items.map((p) => p.metadata.name)).toEqual(['combined']);
     const users = await api.get<{ items: KubeObject[] }>(namespaced('kafka', 'kafkausers', undefined, 'kafka.strimzi.io'));
-    expect(users.items.map((u) => u.metadata.name).sort()).toEqual(['consumer', 'kafka-admin', 'producer']);
+    expect(users.items.map((u) => u.metadata.name).sort()).toEqual(['consumer', 'kafka-admin', 'lag-reader', 'producer']);
   });
 
   it('creates posts and posts.dlq on the local Kafka cluster through the Kafka provider, as Kafka’s own tools see them', async () => {
@@ -241,6 +251,21 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     expect(new Set(pods.items.map((p) => p.spec.nodeName)).size).toBe(2);
   });
 
+  it('scales the consumer on its group’s lag: KEDA’s ScaledObject and ClusterTriggerAuthentication accepted, at most one replica per partition', async () => {
+    assertDeployed();
+    const keda = await api.get<{ items: KubeObject[] }>(namespaced('kafka', 'deployments', undefined, 'apps') + '?labelSelector=app.kubernetes.io%2Fpart-of%3Dkeda-operator');
+    expect(keda.items.length).toBeGreaterThan(0);
+    for (const d of keda.items) expect(`${d.metadata.name} ${d.status.readyReplicas ?? 0}`).toBe(`${d.metadata.name} ${d.spec.replicas}`);
+    const scaled = await api.get(namespaced('workloads', 'scaledobjects', 'consumer', 'keda.sh', 'v1alpha1'));
+    expect(scaled.spec).toMatchObject({ minReplicaCount: 2, maxReplicaCount: 6, scaleTargetRef: { name: 'consumer' } });
+    expect(scaled.spec.triggers[0]).toMatchObject({ type: 'kafka', metadata: { topic: POSTS_TOPIC, bootstrapServers: 'platform-kafka-bootstrap.kafka.svc:9093' } });
+    const auth = await api.get(resourcePath('keda.sh', 'v1alpha1', 'clustertriggerauthentications', scaled.spec.triggers[0].authenticationRef.name));
+    // Every value from Secrets of the Kafka namespace, KEDA's own: nothing copied, nothing in this test's state.
+    expect(auth.spec.secretTargetRef.map((r: { parameter: string; name: string }) => `${r.parameter}:${r.name}`).sort()).toEqual(
+      ['ca:platform-cluster-ca-cert', 'password:lag-reader', 'sasl:lag-reader-identity', 'tls:lag-reader-identity', 'username:lag-reader-identity'],
+    );
+  });
+
   it('has admission refuse a pod that violates PodSecurity restricted, and accept the workloads’ own pod spec', async () => {
     assertDeployed();
     const consumer = await api.get(namespaced('workloads', 'deployments', 'consumer', 'apps'));
@@ -259,6 +284,17 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
 
   it('reports no changes for any stack in the pull request workflow’s plan summary', async () => {
     assertDeployed();
+    // The producer Job finished first (kwok completes Job pods): kept without a TTL, a finished
+    // Job is no change, so no deploy after this one runs the load again.
+    const producer = await api.waitFor(
+      'the producer Job complete',
+      async () => {
+        const j = await api.get(namespaced('workloads', 'jobs', 'producer', 'batch'));
+        return (j.status?.succeeded ?? 0) >= 1 ? j : undefined;
+      },
+      2 * MINUTE,
+    );
+    expect(producer.spec.ttlSecondsAfterFinished).toBeUndefined();
     const synth = workflowStep('pull-request.yml', 'diff', 'Synthesize');
     const diff = workflowStep('pull-request.yml', 'diff', 'Diff every stack in dependency order');
     const values = { ...secrets, PG_CONN_STR: overrides.PG_CONN_STR!, KAFKA_PLATFORM_ENV: 'dev' };
@@ -303,6 +339,43 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     expect(plans['workloads-stack']).toMatch(/^Plan: \d+ to add, \d+ to change, \d+ to destroy\.$/);
     expect(plans['workloads-stack']).not.toBe('Plan: 0 to add, 0 to change, 0 to destroy.');
     console.log(`image bump: workloads-stack ${plans['workloads-stack']}`);
+  }, 30 * MINUTE);
+
+  it('rolls the consumers onto a renewed cluster CA with the next apply of workloads-stack, leaving the producer Job as it was', async () => {
+    assertDeployed();
+    const deployment = namespaced('workloads', 'deployments', 'consumer', 'apps');
+    const before = await api.get(deployment);
+    const producer = await api.get(namespaced('workloads', 'jobs', 'producer', 'batch'));
+    const renewed = await renewClusterCa(api, 'kafka', 'platform');
+    await expectOk(
+      await runCommand('tools/with-toolchain.sh npx cdktf deploy workloads-stack --auto-approve --ignore-missing-stack-dependencies --skip-provider-lock', { ...overrides, ...secrets }),
+      'deploy workloads-stack after a CA renewal',
+    );
+    // The copy the pods mount is the renewed CA...
+    const copied = await api.get(namespaced('workloads', 'secrets', 'kafka-cluster-ca'));
+    expect(Buffer.from(copied.data['ca.crt'] as string, 'base64').toString('utf8')).toBe(renewed);
+    // ...and the digest in the pod template changed, so the Deployment rolled out new pods.
+    const digest = (d: KubeObject) => d.spec.template.metadata.annotations?.[CLIENT_SECRETS_DIGEST_ANNOTATION] as string;
+    const after = await api.waitFor(
+      'the consumer rollout complete',
+      async () => {
+        const d = await api.get(deployment);
+        const done = d.status.observedGeneration === d.metadata.generation && d.status.updatedReplicas === d.spec.replicas && d.status.availableReplicas === d.spec.replicas;
+        return done ? d : undefined;
+      },
+      3 * MINUTE,
+    );
+    expect(digest(before)).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(after)).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(after)).not.toBe(digest(before));
+    expect(after.metadata.generation).toBeGreaterThan(before.metadata.generation);
+    const pods = await api.get<{ items: KubeObject[] }>(`${namespaced('workloads', 'pods')}?labelSelector=app.kubernetes.io%2Fname%3Dconsumer`);
+    const templateHash = (p: KubeObject) => p.metadata.labels['pod-template-hash'];
+    const current = await api.get<{ items: KubeObject[] }>(`${namespaced('workloads', 'replicasets', undefined, 'apps')}?labelSelector=app.kubernetes.io%2Fname%3Dconsumer`);
+    const newest = current.items.find((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision'] === after.metadata.annotations['deployment.kubernetes.io/revision'])!;
+    expect(pods.items.filter((p) => !p.metadata.deletionTimestamp).map(templateHash)).toEqual(pods.items.filter((p) => !p.metadata.deletionTimestamp).map(() => newest.metadata.labels['pod-template-hash']));
+    // The producer Job was not replaced: a renewal does not run the load again.
+    expect((await api.get(namespaced('workloads', 'jobs', 'producer', 'batch'))).metadata.uid).toBe(producer.metadata.uid);
   }, 30 * MINUTE);
 
   it('fails the apply of a Kafka resource that violates its CRD schema with the server’s message, changing nothing', async () => {
