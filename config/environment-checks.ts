@@ -76,7 +76,7 @@ function localClusterProblems(at: string, c: LocalClusterConfig): string[] {
     problems.push(`${at}.nodes is ${c.nodes}: at least 3 nodes are needed for the platform topics' replication factor 3`);
     return problems;
   }
-  const ranges = (['clientBasePort', 'controllerBasePort', 'saslBasePort'] as const).map((key) => ({ key, from: c[key], to: c[key] + c.nodes - 1 }));
+  const ranges = (['clientBasePort', 'controllerBasePort', 'saslBasePort', 'externalBasePort'] as const).map((key) => ({ key, from: c[key], to: c[key] + c.nodes - 1 }));
   for (const r of ranges) {
     if (!Number.isInteger(r.from) || r.from < 1024 || r.to > 65535) problems.push(`${at}.${r.key} is ${r.from}: expected a port from 1024 to ${65535 - c.nodes + 1} (node N listens on base + N - 1)`);
   }

@@ -109,6 +109,12 @@ export interface LocalClusterConfig {
    * Clients authenticate as the SCRAM users the topics' ACLs name, so ACLs apply to them.
    */
   readonly saslBasePort: number;
+  /**
+   * Second SASL_SSL port of node 1 (node N: `externalBasePort + N - 1`): the listener behind a
+   * Kubernetes deploy's external listener in the deploy tests, serving the broker certificates
+   * the simulated Strimzi operator issues, so host-name verification is judged as on a cluster.
+   */
+  readonly externalBasePort: number;
 }
 
 /** The producer and consumer pods of workloads-stack. */
@@ -156,7 +162,7 @@ export interface EnvironmentConfig {
 }
 
 const namespaces = { monitoring: 'monitoring', kafka: 'kafka', workloads: 'workloads' } as const;
-const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192, saslBasePort: 29492 };
+const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192, saslBasePort: 29492, externalBasePort: 29592 };
 const res = (requestCpu: string, limitCpu: string, memory: string): ContainerResources => ({
   // Memory request = limit: a JVM's heap is sized from it and must never be overcommitted.
   requests: { cpu: requestCpu, memory },
@@ -265,8 +271,13 @@ export interface LocalKubernetesConfig {
   readonly schedulerPort: number;
   /** kwok's HTTP (health and metrics) port. */
   readonly kwokPort: number;
-  /** One simulated node per zone (`topology.kubernetes.io/zone`). */
+  /** One simulated node per zone (`topology.kubernetes.io/zone`), with the `zones` node layout. */
   readonly zones: readonly string[];
+  /**
+   * `zones`: one node per entry of `zones`, labelled with it, as a cloud cluster has them.
+   * `single-node`: one node without a zone label, as kind and minikube create it.
+   */
+  readonly nodeLayout: 'zones' | 'single-node';
 }
 
 export const localKubernetes: LocalKubernetesConfig = {
@@ -277,6 +288,7 @@ export const localKubernetes: LocalKubernetesConfig = {
   schedulerPort: 29659,
   kwokPort: 29647,
   zones: ['zone-a', 'zone-b', 'zone-c'],
+  nodeLayout: 'zones',
 };
 
 /** Client addresses of the local cluster's nodes, from its config. */
