@@ -62,6 +62,8 @@ let operator: SimulatedStrimziOperator;
 const timings: Record<string, number> = {};
 /** Set once the three stacks are deployed; the tests that inspect them fail at once without it. */
 let deployed = false;
+/** The producer's and consumer's Secrets when the kafka-stack deploy returned. */
+const userSecretsWhenKafkaStackEnded: string[] = [];
 /** Set while the platform topics exist on the shared local cluster because of this run. */
 let topicsCreatedHere = false;
 
@@ -157,7 +159,8 @@ beforeAll(async () => {
     for (const topic of existing) await runKafkaTool(KafkaTools.topics, ['--bootstrap-server', localBootstrapServers(), '--delete', '--topic', topic]);
   }
 
-  operator = new SimulatedStrimziOperator(api, 'kafka');
+  // A reconcile and a User Operator that take their time, as on a cluster: 20 s each.
+  operator = new SimulatedStrimziOperator(api, 'kafka', { statusLagMs: 20_000, userLagMs: 20_000 });
   operator.start();
 }, BUILD_WAIT_MS + 10 * MINUTE);
 
@@ -220,10 +223,10 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     const r = await runCommand('npm run deploy -- addons-stack kafka-stack --auto-approve', { ...overrides, ...secrets }, 30 * MINUTE, stopWhenKafkaStuck());
     topicsCreatedHere = (await topicNames()).includes(POSTS_TOPIC);
     await expectOk(r, 'deploy addons-stack and kafka-stack');
-    // What workloads-stack mounts must exist the moment kafka-stack is done.
+    // What workloads-stack mounts, as it was the moment kafka-stack was done (asserted below).
     for (const user of ['producer', 'consumer']) {
       const secret = await api.find(namespaced('kafka', 'secrets', user));
-      expect(`${user}: ${secret ? Object.keys(secret.data).sort().join(',') : 'no Secret'}`).toBe(`${user}: password,sasl.jaas.config`);
+      userSecretsWhenKafkaStackEnded.push(`${user}: ${secret ? Object.keys(secret.data).sort().join(',') : 'no Secret'}`);
     }
     const w = await expectOk(await runCommand('npm run deploy -- workloads-stack --auto-approve', { ...overrides, ...secrets }), 'deploy workloads-stack');
     for (const out of [r.output, w.output]) expect(out).not.toMatch(/Error:/);
@@ -233,6 +236,11 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     deployed = true;
     expect(operator.events.some((e) => e.startsWith('Kafka platform'))).toBe(true);
   }, 60 * MINUTE);
+
+  it('has the workloads’ user Secrets in place the moment kafka-stack ends', () => {
+    assertDeployed();
+    expect(userSecretsWhenKafkaStackEnded).toEqual(['producer: password,sasl.jaas.config', 'consumer: password,sasl.jaas.config']);
+  });
 
   it('runs the brokers as pods the scheduler placed and the kafka namespace’s restricted PodSecurity admitted; it refuses Strimzi’s baseline provider’s', async () => {
     assertDeployed();
