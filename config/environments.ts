@@ -90,6 +90,24 @@ export interface KafkaClusterConfig {
   readonly storageClass?: string;
   /** How off-cluster clients and the Terraform Kafka provider reach the brokers. */
   readonly externalListener: 'nodeport' | 'loadbalancer' | 'none';
+  /**
+   * Addresses of the NodePort external listener (required with `externalListener: 'nodeport'`,
+   * refused otherwise). Strimzi puts no node address in the broker certificates of a NodePort
+   * listener, so clients that verify host names (the Terraform Kafka provider) connect only
+   * to an advertised host the certificates name (docs/kafka.md, "Reaching the brokers").
+   */
+  readonly nodePort?: {
+    /**
+     * DNS name or IPv4 address clients reach every node at. Each broker advertises it and its
+     * certificate names it; kafka-stack's `kafka_external_host` variable overrides it per deploy.
+     */
+    readonly advertisedHost: string;
+    /**
+     * Node port of the bootstrap Service; the broker with node id N gets `bootstrapNodePort + 1 + N`.
+     * Fixed, so a kind cluster can map them to the host (`extraPortMappings`).
+     */
+    readonly bootstrapNodePort: number;
+  };
   /** Run Cruise Control for rebalancing. */
   readonly cruiseControl: boolean;
   /** Requests and limits of the cluster's pods. */
@@ -217,6 +235,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       controllers: 0,
       storageSize: '10Gi',
       externalListener: 'nodeport',
+      // kind maps these node ports to 127.0.0.1 (docs/kafka.md); minikube: set kafka_external_host to `minikube ip`.
+      nodePort: { advertisedHost: '127.0.0.1', bootstrapNodePort: 31092 },
       cruiseControl: false,
       resources: laptopResources,
     },

@@ -49,6 +49,11 @@ export interface GenericListener {
   readonly type: ListenerType;
   readonly tls: boolean;
   readonly authentication: { readonly type: 'scram-sha-512' };
+  readonly configuration?: {
+    readonly bootstrap?: { readonly nodePort?: number; readonly alternativeNames?: readonly string[] };
+    readonly brokers?: readonly { readonly broker: number; readonly nodePort?: number; readonly advertisedHost?: string }[];
+    readonly advertisedHostTemplate?: string;
+  };
 }
 
 export interface ConfigMapKeyRef {
