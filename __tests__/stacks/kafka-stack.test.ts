@@ -208,7 +208,8 @@ describe.each(['dev', 'prod'] as const)('kafka-stack in %s', (environment) => {
   });
 
   it('waits, after every change of the Kafka resource, until the operator has reconciled that generation', () => {
-    const reconciled = Object.entries(kafkaStack.resource.terraform_data).find(([k]) => k.includes('reconciled'))?.[1];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const reconciled = Object.entries(kafkaStack.resource.terraform_data).find(([k]) => k.includes('reconciled'))?.[1] as any;
     expect(reconciled).toBeDefined();
     expect(reconciled.depends_on).toEqual(['kubernetes_manifest.kafka']);
     expect(reconciled.triggers_replace).toEqual({ manifest: '${sha256(jsonencode(kubernetes_manifest.kafka.manifest))}' });

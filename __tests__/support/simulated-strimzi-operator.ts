@@ -174,7 +174,8 @@ export class SimulatedStrimziOperator {
   private async reconcileKafka(kafka: KubeObject, pools: KubeObject[]): Promise<void> {
     if (kafka.metadata.deletionTimestamp || this.isCurrent(kafka)) return;
     // A changed resource keeps its previous status while the reconcile runs.
-    if (kafka.status?.observedGeneration !== undefined && !this.lagOver(kafka, this.statusLagMs)) return;
+    const changed = kafka.status?.observedGeneration !== undefined && kafka.status.observedGeneration !== kafka.metadata.generation;
+    if (changed && !this.lagOver(kafka, this.statusLagMs)) return;
     const name = kafka.metadata.name;
     const provider = await this.securityProvider();
     if (provider !== 'baseline' && provider !== 'restricted') return this.notReady(kafka, 'ClassNotFoundException', `simulation: unknown STRIMZI_POD_SECURITY_PROVIDER_CLASS ${provider}`);
@@ -196,6 +197,8 @@ export class SimulatedStrimziOperator {
       type: 'Opaque',
       data: { 'ca.crt': Buffer.from(this.ca.caCert).toString('base64') },
     });
+    // KafkaCluster.generateServiceAccount: the pods' ServiceAccount (admission refuses pods naming a missing one).
+    await this.apply('', 'serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: `${name}-kafka`, namespace: this.namespace, labels: kafkaLabels(kafka), ownerReferences: [owner('Kafka', kafka)] } });
     for (const svc of services(kafka, nodes)) await this.apply('', 'services', svc);
     await this.apply('networking.k8s.io', 'networkpolicies', networkPolicy(kafka));
     await this.apply('policy', 'poddisruptionbudgets', podDisruptionBudget(kafka, nodes.length));
@@ -307,7 +310,7 @@ export class SimulatedStrimziOperator {
       const key = JSON.stringify(sans);
       const localId = i + 1;
       if (this.served.get(localId) === key) continue;
-      const { keystore } = this.ca!.issue(node.podName, `${name}-kafka`, sans, password);
+      const { keystore } = await this.ca!.issue(node.podName, `${name}-kafka`, sans, password);
       await serveExternalKeystore(PLATFORM_LOCAL_KAFKA, localId, keystore);
       this.served.set(localId, key);
       this.events.push(`certificate of ${node.podName} (${[...sans.dns.map((d) => `DNS:${d}`), ...sans.ip.map((a) => `IP:${a}`)].join(', ')}) served by local node ${localId}`);

@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { runKeytool } from '../../../tools/kafka-tool';
 
 /**
  * The simulated operator's cluster CA and the node certificates it signs, made with openssl as
@@ -27,17 +28,24 @@ export class SimulatedClusterCa {
   }
 
   /**
-   * A PKCS12 keystore (key, certificate, CA) for `name` with the given subject alternative
-   * names, protected with `password` (passed to openssl in its environment, never on a command line).
+   * A PKCS12 keystore for `name` with the given subject alternative names, protected with
+   * `password` (given to openssl and keytool in their environment, never on a command line).
+   * Shaped like the local cluster's own keystore (a `broker` key entry and a trusted `ca`
+   * entry), since Kafka refuses a dynamic keystore update that changes the number of entries.
    */
-  issue(name: string, commonName: string, sans: { dns: readonly string[]; ip: readonly string[] }, password: string): { keystore: string; certificate: string } {
+  async issue(name: string, commonName: string, sans: { dns: readonly string[]; ip: readonly string[] }, password: string): Promise<{ keystore: string; certificate: string }> {
     const base = path.join(this.dir, `${name}-${this.serial}`);
     const ext = `${base}.ext`;
     const alt = [...sans.dns.map((d) => `DNS:${d}`), ...sans.ip.map((i) => `IP:${i}`)].join(',');
     fs.writeFileSync(ext, `subjectAltName=${alt}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`);
+    const env = { SIMULATED_CA_STOREPASS: password };
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/O=io.strimzi/CN=${commonName}`]);
     openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', this.caCertFile, '-CAkey', this.caKey, '-set_serial', String(this.serial++), '-days', '365', '-out', `${base}.crt`, '-extfile', ext]);
-    openssl(['pkcs12', '-export', '-in', `${base}.crt`, '-inkey', `${base}.key`, '-certfile', this.caCertFile, '-name', name, '-out', `${base}.p12`, '-passout', 'env:SIMULATED_CA_STOREPASS'], { SIMULATED_CA_STOREPASS: password });
+    openssl(['pkcs12', '-export', '-in', `${base}.crt`, '-inkey', `${base}.key`, '-certfile', this.caCertFile, '-name', 'broker', '-out', `${base}.key.p12`, '-passout', 'env:SIMULATED_CA_STOREPASS'], env);
+    const store = ['-storetype', 'PKCS12', '-storepass:env', 'SIMULATED_CA_STOREPASS'];
+    await runKeytool(['-importkeystore', '-noprompt', '-srckeystore', `${base}.key.p12`, '-srcstoretype', 'PKCS12', '-srcstorepass:env', 'SIMULATED_CA_STOREPASS', '-destkeystore', `${base}.p12`, ...store, '-deststorepass:env', 'SIMULATED_CA_STOREPASS'], env);
+    await runKeytool(['-importcert', '-noprompt', '-alias', 'ca', '-file', this.caCertFile, '-keystore', `${base}.p12`, ...store], env);
+    fs.rmSync(`${base}.key.p12`);
     fs.chmodSync(`${base}.p12`, 0o600);
     return { keystore: `${base}.p12`, certificate: `${base}.crt` };
   }
