@@ -62,12 +62,18 @@ export function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs = 
     const collect = (d: Buffer) => (output += d.toString());
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    const stop = () => {
+    const signal = (sig: NodeJS.Signals) => {
       try {
-        process.kill(-child.pid!, 'SIGTERM');
+        process.kill(-child.pid!, sig);
       } catch {
         // already gone
       }
+    };
+    let killer: NodeJS.Timeout | undefined;
+    // Terraform saves its state on SIGTERM; SIGKILL only if it has not exited two minutes later.
+    const stop = () => {
+      signal('SIGTERM');
+      killer ??= setTimeout(() => signal('SIGKILL'), 120_000);
     };
     const timer = setTimeout(stop, timeoutMs);
     // What a user watching the cluster would see long before a 30-minute wait ends: stop there.
@@ -83,6 +89,7 @@ export function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs = 
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (killer) clearTimeout(killer);
       if (watcher) clearInterval(watcher);
       const clean = output.replace(ANSI, '');
       const logFile = path.join(DEPLOY_TEST_DIR, 'logs', `${String(++commandCount).padStart(2, '0')}-${command.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.log`);
