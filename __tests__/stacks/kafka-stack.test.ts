@@ -216,12 +216,16 @@ describe.each(['dev', 'prod'] as const)('kafka-stack in %s', (environment) => {
     const command = reconciled.provisioner[0]['local-exec'].command as string;
     expect(command).toContain(`wait kafka.kafka.strimzi.io/platform --for=jsonpath='{.status.observedGeneration}'="$g" --timeout=30m`);
     expect(command).toMatch(/^g=\$\(kubectl --kubeconfig ~\/'\.kube\/config' -n '\$\{data\.terraform_remote_state\.[^']+' get kafka\.kafka\.strimzi\.io\/platform -o jsonpath='\{\.metadata\.generation\}'\)/);
-    // Every user waits for its credentials, after the reconcile: workloads-stack mounts the producer's and consumer's Secrets.
-    const reconciledAddress = `terraform_data.${Object.entries(kafkaStack.resource.terraform_data).find(([k]) => k.includes('reconciled'))![0]}`;
-    for (const u of Object.values(resourcesOf(kafkaStack, 'kubernetes_manifest')).filter((r) => r.manifest.kind === 'KafkaUser')) {
-      expect({ user: u.manifest.metadata.name, wait: u.wait }).toEqual({ user: u.manifest.metadata.name, wait: { condition: [{ type: 'Ready', status: 'True' }] } });
-      expect(u.depends_on).toContain(reconciledAddress);
-    }
+  });
+
+  it('waits for every KafkaUser’s credentials, after the reconcile: workloads-stack mounts the producer’s and consumer’s Secrets', () => {
+    const reconciledAddress = `terraform_data.${Object.entries(kafkaStack.resource.terraform_data).find(([k]) => k.includes('reconciled'))?.[0]}`;
+    const users = Object.values(resourcesOf(kafkaStack, 'kubernetes_manifest')).filter((r) => r.manifest.kind === 'KafkaUser');
+    const byName = (list: { name: string }[]) => list.sort((a, b) => a.name.localeCompare(b.name));
+    expect(byName(users.map((u) => ({ name: u.manifest.metadata.name as string, wait: u.wait ?? 'no wait' })))).toEqual(
+      ['consumer', 'kafka-admin', 'producer'].map((name) => ({ name, wait: { condition: [{ type: 'Ready', status: 'True' }] } })),
+    );
+    for (const u of users) expect(u.depends_on).toContain(reconciledAddress);
   });
 
   it('stops the plan, naming the label and the kubectl command, when no node carries the zone label (evaluated with the real CLI)', () => {
