@@ -310,8 +310,9 @@ export class SimulatedStrimziOperator {
       const key = JSON.stringify(sans);
       const localId = i + 1;
       if (this.served.get(localId) === key) continue;
-      const { keystore } = await this.ca!.issue(node.podName, `${name}-kafka`, sans, password);
-      await serveExternalKeystore(PLATFORM_LOCAL_KAFKA, localId, keystore);
+      const { keystore, certificate } = await this.ca!.issue(node.podName, `${name}-kafka`, sans, password);
+      // Ready only once the node presents it, as a broker pod starts with its certificate.
+      await serveExternalKeystore(PLATFORM_LOCAL_KAFKA, localId, keystore, SimulatedClusterCa.fingerprint(certificate));
       this.served.set(localId, key);
       this.events.push(`certificate of ${node.podName} (${[...sans.dns.map((d) => `DNS:${d}`), ...sans.ip.map((a) => `IP:${a}`)].join(', ')}) served by local node ${localId}`);
     }

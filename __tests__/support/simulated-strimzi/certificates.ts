@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -48,6 +49,11 @@ export class SimulatedClusterCa {
     fs.rmSync(`${base}.key.p12`);
     fs.chmodSync(`${base}.p12`, 0o600);
     return { keystore: `${base}.p12`, certificate: `${base}.crt` };
+  }
+
+  /** SHA-256 fingerprint of a certificate file, as TLS peers report it (`AA:BB:...`). */
+  static fingerprint(certificate: string): string {
+    return new X509Certificate(fs.readFileSync(certificate)).fingerprint256;
   }
 
   /** The subject alternative names of a certificate file, as openssl prints them (`DNS:a, IP Address:1.2.3.4`). */

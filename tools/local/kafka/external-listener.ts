@@ -1,5 +1,6 @@
+import * as tls from 'tls';
 import { KafkaTools, runKafkaTool } from '../../kafka-tool';
-import { isListening } from '../process';
+import { isListening, sleep } from '../process';
 import { LocalKafkaSpec, allNodes, nodeLayout } from './layout';
 import { ensureTls } from './secrets';
 
@@ -35,16 +36,40 @@ export async function externalListenerProblem(spec: LocalKafkaSpec): Promise<str
   return `the ${spec.name} cluster has no EXTERNAL listener on ${missing.join(', ')}: it was started without one; restart it (npm run kafka:down && npm run kafka:up)`;
 }
 
+/** SHA-256 fingerprint (`AA:BB:...`) of the certificate a TLS port presents, unverified. */
+export function servedCertificateFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, timeout: 5000 }, () => {
+      const fingerprint = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fingerprint);
+    });
+    socket.on('timeout', () => socket.destroy(new Error(`no TLS handshake on 127.0.0.1:${port} in 5 s`)));
+    socket.on('error', reject);
+  });
+}
+
 /**
  * Serves `keystore` (PKCS12, protected with the cluster's keystore password, see
  * `brokerTlsPassword`) on node `id`'s EXTERNAL listener; undefined goes back to the cluster's
- * own certificate. Kafka loads the file and checks it before answering, so a keystore it
- * cannot use is refused with Kafka's error and nothing changes.
+ * own certificate. Kafka checks the file before it answers (a keystore it cannot use is
+ * refused with its error, nothing changes) but applies the change later, from the metadata
+ * log: with `fingerprint` (SHA-256 of the certificate in `keystore`, `AA:BB:...`), this waits
+ * until the listener presents it.
  */
-export async function serveExternalKeystore(spec: LocalKafkaSpec, id: number, keystore: string | undefined): Promise<void> {
-  externalPortOf(spec, id);
+export async function serveExternalKeystore(spec: LocalKafkaSpec, id: number, keystore: string | undefined, fingerprint?: string, timeoutMs = 60_000): Promise<void> {
+  const port = externalPortOf(spec, id);
   const admin = ['--bootstrap-server', allNodes(spec).map((n) => `127.0.0.1:${n.clientPort}`).join(','), '--entity-type', 'brokers', '--entity-name', String(id), '--alter'];
   await runKafkaTool(KafkaTools.configs, keystore === undefined ? [...admin, '--delete-config', KEYSTORE_LOCATION] : [...admin, '--add-config', `${KEYSTORE_LOCATION}=${keystore}`]);
+  if (fingerprint === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  let served = '';
+  while (Date.now() < deadline) {
+    served = await servedCertificateFingerprint(port).catch((err: Error) => err.message);
+    if (served === fingerprint) return;
+    await sleep(250);
+  }
+  throw new Error(`node ${id} of the ${spec.name} cluster still presents ${served} on its EXTERNAL listener ${timeoutMs / 1000}s after its keystore was set to ${keystore}`);
 }
 
 /** The password every keystore served on the EXTERNAL listener must have (the listener's static one). */
