@@ -66,6 +66,10 @@ function externalAccessProblems(at: string, listener: string, access: ExternalAc
   }
   return problems;
 }
+/** A DNS name or an IPv4 address (what a broker may advertise and its certificate name). */
+export const ADVERTISED_HOST = /^((25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*)$/;
+/** Kubernetes' default NodePort range (`--service-node-port-range`). */
+export const NODE_PORT_RANGE = { from: 30000, to: 32767 } as const;
 
 /** Bytes of a Kubernetes memory or storage quantity (`1536Mi`, `10Gi`), undefined when malformed. */
 export function bytesOf(quantity: string): number | undefined {
@@ -126,7 +130,7 @@ function localClusterProblems(at: string, c: LocalClusterConfig): string[] {
     problems.push(`${at}.nodes is ${c.nodes}: at least 3 nodes are needed for the platform topics' replication factor 3`);
     return problems;
   }
-  const ranges = (['clientBasePort', 'controllerBasePort', 'saslBasePort'] as const).map((key) => ({ key, from: c[key], to: c[key] + c.nodes - 1 }));
+  const ranges = (['clientBasePort', 'controllerBasePort', 'saslBasePort', 'externalBasePort'] as const).map((key) => ({ key, from: c[key], to: c[key] + c.nodes - 1 }));
   for (const r of ranges) {
     if (!Number.isInteger(r.from) || r.from < 1024 || r.to > 65535) problems.push(`${at}.${r.key} is ${r.from}: expected a port from 1024 to ${65535 - c.nodes + 1} (node N listens on base + N - 1)`);
   }
@@ -137,6 +141,28 @@ function localClusterProblems(at: string, c: LocalClusterConfig): string[] {
         problems.push(`${at}.${a.key} (${a.from}-${a.to}) overlaps ${b.key} (${b.from}-${b.to}): move one so the ${c.nodes} nodes' ports do not collide`);
       }
     }
+  }
+  return problems;
+}
+
+function nodePortProblems(at: string, listener: string, nodePort: EnvironmentConfig['kafka']['nodePort'], brokers: number): string[] {
+  if (!LISTENERS.includes(listener)) return [];
+  if (listener !== 'nodeport') {
+    return nodePort ? [`${at}.nodePort is set, but externalListener is "${listener}": remove nodePort, or set externalListener to "nodeport"`] : [];
+  }
+  if (!nodePort) {
+    return [
+      `${at}.nodePort is missing: a NodePort listener's broker certificates name no node address, so the Kafka provider's host-name verification fails; ` +
+        `set nodePort.advertisedHost to the address clients reach the nodes at (127.0.0.1 with kind's port mappings) and nodePort.bootstrapNodePort (docs/kafka.md, "Reaching the brokers")`,
+    ];
+  }
+  const problems: string[] = [];
+  if (!ADVERTISED_HOST.test(nodePort.advertisedHost)) {
+    problems.push(`${at}.nodePort.advertisedHost is "${nodePort.advertisedHost}": expected a DNS name or an IPv4 address in lower case, without a port or a scheme, e.g. "127.0.0.1" or "kafka.dev.example.com"`);
+  }
+  const last = NODE_PORT_RANGE.to - brokers;
+  if (!Number.isInteger(nodePort.bootstrapNodePort) || nodePort.bootstrapNodePort < NODE_PORT_RANGE.from || nodePort.bootstrapNodePort > last) {
+    problems.push(`${at}.nodePort.bootstrapNodePort is ${nodePort.bootstrapNodePort}: expected a port from ${NODE_PORT_RANGE.from} to ${last} (Kubernetes' NodePort range; the ${brokers} brokers take the next ports)`);
   }
   return problems;
 }
@@ -153,6 +179,7 @@ export function environmentFieldProblems(env: EnvironmentConfig): string[] {
     if (size !== undefined && bytesOf(size) === undefined) problems.push(`${at}.kafka.${key} is "${size}": expected a Kubernetes quantity such as "100Gi"`);
   }
   if (!LISTENERS.includes(k.externalListener)) problems.push(`${at}.kafka.externalListener is "${k.externalListener}": expected one of ${LISTENERS.join(', ')}`);
+  problems.push(...nodePortProblems(`${at}.kafka`, k.externalListener, k.nodePort, k.brokers));
   for (const [pod, r] of Object.entries(k.resources)) problems.push(...resourceProblems(`${at}.kafka.resources.${pod}`, r));
   problems.push(...resourceProblems(`${at}.services.resources`, env.services.resources));
   const lag = env.services.autoscaling?.lagThreshold;

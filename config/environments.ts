@@ -101,6 +101,24 @@ export interface KafkaClusterConfig {
    * its `peers` (if any) restrict the listener too (docs/kafka.md, "The external listener").
    */
   readonly externalAccess?: ExternalAccessConfig;
+  /**
+   * Addresses of the NodePort external listener (required with `externalListener: 'nodeport'`,
+   * refused otherwise). Strimzi puts no node address in the broker certificates of a NodePort
+   * listener, so clients that verify host names (the Terraform Kafka provider) connect only
+   * to an advertised host the certificates name (docs/kafka.md, "Reaching the brokers").
+   */
+  readonly nodePort?: {
+    /**
+     * DNS name or IPv4 address clients reach every node at. Each broker advertises it and its
+     * certificate names it; kafka-stack's `kafka_external_host` variable overrides it per deploy.
+     */
+    readonly advertisedHost: string;
+    /**
+     * Node port of the bootstrap Service; the broker with node id N gets `bootstrapNodePort + 1 + N`.
+     * Fixed, so a kind cluster can map them to the host (`extraPortMappings`).
+     */
+    readonly bootstrapNodePort: number;
+  };
   /** Run Cruise Control for rebalancing. */
   readonly cruiseControl: boolean;
   /** Requests and limits of the cluster's pods. */
@@ -164,6 +182,12 @@ export interface LocalClusterConfig {
    * Clients authenticate as the SCRAM users the topics' ACLs name, so ACLs apply to them.
    */
   readonly saslBasePort: number;
+  /**
+   * Second SASL_SSL port of node 1 (node N: `externalBasePort + N - 1`): the listener behind a
+   * Kubernetes deploy's external listener in the deploy tests, serving the broker certificates
+   * the simulated Strimzi operator issues, so host-name verification is judged as on a cluster.
+   */
+  readonly externalBasePort: number;
 }
 
 /** The producer and consumer pods of workloads-stack. */
@@ -231,7 +255,7 @@ export interface EnvironmentConfig {
 }
 
 const namespaces = { monitoring: 'monitoring', kafka: 'kafka', workloads: 'workloads' } as const;
-const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192, saslBasePort: 29492 };
+const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192, saslBasePort: 29492, externalBasePort: 29592 };
 const res = (requestCpu: string, limitCpu: string, memory: string): ContainerResources => ({
   // Memory request = limit: a JVM's heap is sized from it and must never be overcommitted.
   requests: { cpu: requestCpu, memory },
@@ -288,6 +312,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
       controllers: 0,
       storageSize: '10Gi',
       externalListener: 'nodeport',
+      // kind maps these node ports to 127.0.0.1 (docs/kafka.md); minikube: set kafka_external_host to `minikube ip`.
+      nodePort: { advertisedHost: '127.0.0.1', bootstrapNodePort: 31092 },
       cruiseControl: false,
       resources: laptopResources,
     },
@@ -354,8 +380,13 @@ export interface LocalKubernetesConfig {
   readonly schedulerPort: number;
   /** kwok's HTTP (health and metrics) port. */
   readonly kwokPort: number;
-  /** One simulated node per zone (`topology.kubernetes.io/zone`). */
+  /** One simulated node per zone (`topology.kubernetes.io/zone`), with the `zones` node layout. */
   readonly zones: readonly string[];
+  /**
+   * `zones`: one node per entry of `zones`, labelled with it, as a cloud cluster has them.
+   * `single-node`: one node without a zone label, as kind and minikube create it.
+   */
+  readonly nodeLayout: 'zones' | 'single-node';
 }
 
 export const localKubernetes: LocalKubernetesConfig = {
@@ -366,6 +397,7 @@ export const localKubernetes: LocalKubernetesConfig = {
   schedulerPort: 29659,
   kwokPort: 29647,
   zones: ['zone-a', 'zone-b', 'zone-c'],
+  nodeLayout: 'zones',
 };
 
 /** Client addresses of the local cluster's nodes, from its config. */

@@ -58,7 +58,8 @@ export class LagReader extends Construct {
       namespace: props.namespace,
       clusterName: props.clusterName,
       acls: lagReaderAcls(props.topic, props.group),
-      waitReady: false,
+      // Like every user, ready before the deploy ends: KEDA reads its password Secret in place.
+      waitReady: true,
       readyTimeout: props.readyTimeout,
       dependsOn: props.dependsOn,
     });

@@ -38,17 +38,21 @@ export function strimziCrdsUrl(version: string): string {
 }
 
 /** POSIX single-quoting; a leading `~/` stays outside the quotes so the shell expands it. */
-function shellWord(value: string): string {
+export function shellWord(value: string): string {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return value.startsWith('~/') ? `~/${quote(value.slice(2))}` : quote(value);
 }
 
-/** `kubectl apply` of `target`, server-side, taking over Helm's fields. */
-function kubectlApply(target: string, kubeconfig: StrimziOperatorProps['kubeconfig']): string {
+/** `kubectl` with the kubeconfig (and context) the providers use. */
+export function kubectlCommand(kubeconfig: StrimziOperatorProps['kubeconfig']): string {
   const words = ['kubectl', '--kubeconfig', shellWord(kubeconfig.configPath)];
   if (kubeconfig.context) words.push('--context', shellWord(kubeconfig.context));
-  words.push('apply', '--server-side', '--force-conflicts', '-f', target);
   return words.join(' ');
+}
+
+/** `kubectl apply` of `target`, server-side, taking over Helm's fields. */
+function kubectlApply(target: string, kubeconfig: StrimziOperatorProps['kubeconfig']): string {
+  return `${kubectlCommand(kubeconfig)} apply --server-side --force-conflicts -f ${target}`;
 }
 
 /** `${` would start a Terraform template sequence inside the command string. */
@@ -87,7 +91,15 @@ export class StrimziOperator extends Construct {
   constructor(scope: Construct, id: string, props: StrimziOperatorProps) {
     super(scope, id);
     const namespace = new NamespaceV1(this, 'namespace', {
-      metadata: { name: props.namespace, labels: { 'app.kubernetes.io/part-of': 'kafka-platform' } },
+      metadata: {
+        name: props.namespace,
+        labels: {
+          'app.kubernetes.io/part-of': 'kafka-platform',
+          // Like the workloads' namespace: every pod here (operator, brokers, entity operator) must meet it.
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+        },
+      },
     });
     this.namespace = namespace.metadata.name;
 
@@ -114,6 +126,9 @@ export class StrimziOperator extends Construct {
       generatePodDisruptionBudget: true,
       // Cluster-wide roles include the one the rack-awareness init container needs to read node labels.
       createGlobalResources: true,
+      // The pods Strimzi makes get its restricted security contexts (its default, baseline, gives
+      // the Kafka containers none, which the namespace's restricted level refuses).
+      extraEnvs: [{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }],
     };
     this.chart = new HelmChart(this, 'release', {
       releaseName: 'strimzi-cluster-operator',

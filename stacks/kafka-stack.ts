@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { DataResource, TerraformLocal, TerraformOutput, TerraformVariable, Token } from 'cdktf';
 import { DataKubernetesResource } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource';
+import { DataKubernetesNodes } from '@cdktf/provider-kubernetes/lib/data-kubernetes-nodes';
 import { KafkaProvider } from '../.gen/providers/kafka/provider';
 import { CONSUMER_GROUP, POSTS_DLQ_TOPIC, POSTS_TOPIC, platformTopics } from '../config/topics';
 import {
@@ -11,8 +12,10 @@ import {
   clusterCaCertSecretName,
   internalBootstrapAddress,
   topicAclsFor,
+  ZONE_TOPOLOGY_KEY,
 } from '../modules/kafka-cluster';
 import { LagReader } from '../modules/consumer-autoscaling';
+import { ADVERTISED_HOST } from '../config/environment-checks';
 import { KafkaTopics } from '../modules/kafka-topics';
 import { KafkaAlertRules } from '../modules/observability/kafka-alerts';
 import { StrimziOperatorMonitor } from '../modules/observability/strimzi-operator-monitor';
@@ -92,6 +95,22 @@ export class KafkaStack extends PlatformStack {
 
     // Optional overrides: null unless set (cdktf cannot express a null default directly).
     for (const optional of [externalBootstrap, clusterCa]) optional.addOverride('default', null);
+    // Where clients reach the nodes of a NodePort listener, named in the broker certificates.
+    const externalHost = env.kafka.nodePort
+      ? new TerraformVariable(this, 'kafka_external_host', {
+          type: 'string',
+          nullable: false,
+          default: env.kafka.nodePort.advertisedHost,
+          description:
+            'DNS name or IPv4 address at which clients (the Kafka provider included) reach the nodes of the NodePort listener; every broker advertises it and its certificate names it (docs/kafka.md, "Reaching the brokers")',
+          validation: [
+            {
+              condition: `\${can(regex(${JSON.stringify(ADVERTISED_HOST.source)}, var.kafka_external_host))}`,
+              errorMessage: 'kafka_external_host must be a DNS name or an IPv4 address in lower case, without a port or a scheme, e.g. "127.0.0.1" or "kafka.dev.example.com"',
+            },
+          ],
+        })
+      : undefined;
 
     KubernetesProviders.forEnvironment(this, env);
     requireDeployed(this, 'addons-stack', {
@@ -109,6 +128,19 @@ export class KafkaStack extends PlatformStack {
       zoneSpread: env.kubernetes!.zonalStorage,
     });
 
+    // Rack awareness gives every broker a required node affinity on the zone label, and the pools
+    // spread over zones with DoNotSchedule: without the label no broker is ever scheduled. A
+    // fresh kind or minikube node has none, so the plan stops here, saying what to run.
+    const nodes = new DataKubernetesNodes(this, 'nodes', {});
+    nodes.addOverride('lifecycle.postcondition', [
+      {
+        condition: `\${length([for n in self.nodes : n if contains(keys(n.metadata[0].labels), ${JSON.stringify(ZONE_TOPOLOGY_KEY)})]) > 0}`,
+        error_message:
+          `no node of this cluster has the label ${ZONE_TOPOLOGY_KEY}, which the brokers' rack awareness and zone spread require (kind and minikube set none): ` +
+          `label the nodes, e.g. kubectl label nodes --all ${ZONE_TOPOLOGY_KEY}=dev-a`,
+      },
+    ]);
+
     // 1. The cluster: node pools, then the Kafka resource, which an apply waits on until Ready.
     this.cluster = new KafkaCluster(this, 'cluster', {
       namespace: props.kafkaNamespace,
@@ -116,20 +148,22 @@ export class KafkaStack extends PlatformStack {
       adminUser: ADMIN_USER,
       platform: env.kubernetes?.platform,
       readyTimeout: '30m',
+      externalAdvertisedHost: externalHost?.stringValue,
+      kubeconfig: env.kubernetes!,
     });
 
     // 2. Users. ACLs come from what config/topics.ts grants each principal.
     const topicSpecs = platformTopics(env.kafka.brokers);
-    const user = { namespace: props.kafkaNamespace, clusterName, readyTimeout: '10m', dependsOn: [this.cluster.kafka] };
+    // Every user waits for its credentials: workloads-stack mounts the producer's and consumer's Secrets.
+    const user = { namespace: props.kafkaNamespace, clusterName, readyTimeout: '10m', waitReady: true, dependsOn: [this.cluster.kafka, this.cluster.reconciled] };
     this.users = {
-      admin: new ScramUser(this, 'admin', { ...user, name: ADMIN_USER, password: adminPassword.stringValue, waitReady: true }),
+      admin: new ScramUser(this, 'admin', { ...user, name: ADMIN_USER, password: adminPassword.stringValue }),
       producer: new ScramUser(this, 'producer', {
         ...user,
         name: PRODUCER_USER,
         acls: [...topicAclsFor(PRODUCER_USER, topicSpecs), { resource: { type: 'cluster' }, operations: ['IdempotentWrite'] }],
-        waitReady: false,
       }),
-      consumer: new ScramUser(this, 'consumer', { ...user, name: CONSUMER_USER, acls: topicAclsFor(CONSUMER_USER, topicSpecs), waitReady: false }),
+      consumer: new ScramUser(this, 'consumer', { ...user, name: CONSUMER_USER, acls: topicAclsFor(CONSUMER_USER, topicSpecs) }),
     };
 
     // The consumer's autoscaler reads its group's lag as a user of its own (KEDA, addons-stack).
@@ -140,7 +174,7 @@ export class KafkaStack extends PlatformStack {
       topic: POSTS_TOPIC,
       group: CONSUMER_GROUP,
       readyTimeout: '10m',
-      dependsOn: [this.cluster.kafka],
+      dependsOn: [this.cluster.kafka, this.cluster.reconciled],
     });
 
     // 3. Monitoring: Prometheus (addons-stack) selects PodMonitors from every namespace.

@@ -85,8 +85,33 @@ describe.each(['dev', 'prod'] as const)('kafka-stack in %s', (environment) => {
     const [kafka] = ofKind(kafkaStack, 'Kafka');
     expect(kafka.spec.kafka.listeners).toEqual([
       { name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } },
-      expect.objectContaining({ name: 'external', port: 9094, type: env.externalListener, tls: true, authentication: { type: 'scram-sha-512' } }),
+      {
+        name: 'external',
+        port: 9094,
+        type: env.externalListener,
+        tls: true,
+        authentication: { type: 'scram-sha-512' },
+        // NodePort: one advertised host (from the variable) that Strimzi names in every broker certificate, on fixed node ports.
+        ...(env.externalListener === 'nodeport'
+          ? {
+              configuration: {
+                bootstrap: { nodePort: 31092 },
+                brokers: [{ broker: 0, nodePort: 31093 }, { broker: 1, nodePort: 31094 }, { broker: 2, nodePort: 31095 }],
+                advertisedHostTemplate: '${var.kafka_external_host}',
+              },
+            }
+          : {
+              // LoadBalancer (prod): the configured source ranges and NetworkPolicy peers.
+              configuration: { loadBalancerSourceRanges: ['10.0.0.0/8'] },
+              networkPolicyPeers: [{ ipBlock: { cidr: '10.0.0.0/8' } }],
+            }),
+      },
     ]);
+    if (env.externalListener === 'nodeport') {
+      expect(kafkaStack.variable.kafka_external_host).toMatchObject({ type: 'string', default: '127.0.0.1', nullable: false });
+    } else {
+      expect(kafkaStack.variable.kafka_external_host).toBeUndefined();
+    }
     expect(kafka.spec.kafka.authorization).toEqual({ type: 'simple', superUsers: ['kafka-admin'] });
   });
 
@@ -187,6 +212,45 @@ describe.each(['dev', 'prod'] as const)('kafka-stack in %s', (environment) => {
     expect(JSON.parse(terraformOk(['output', '-json', 'ca'], dir))).toBe('CLUSTER-CA');
   });
 
+  it('waits, after every change of the Kafka resource, until the operator has reconciled that generation', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const reconciled = Object.entries(kafkaStack.resource.terraform_data).find(([k]) => k.includes('reconciled'))?.[1] as any;
+    expect(reconciled).toBeDefined();
+    expect(reconciled.depends_on).toEqual(['kubernetes_manifest.kafka']);
+    expect(reconciled.triggers_replace).toEqual({ manifest: '${sha256(jsonencode(kubernetes_manifest.kafka.manifest))}' });
+    const command = reconciled.provisioner[0]['local-exec'].command as string;
+    expect(command).toContain(`wait kafka.kafka.strimzi.io/platform --for=jsonpath='{.status.observedGeneration}'="$g" --timeout=30m`);
+    expect(command).toMatch(/^g=\$\(kubectl --kubeconfig ~\/'\.kube\/config' -n '\$\{data\.terraform_remote_state\.[^']+' get kafka\.kafka\.strimzi\.io\/platform -o jsonpath='\{\.metadata\.generation\}'\)/);
+  });
+
+  it('waits for every KafkaUser’s credentials, after the reconcile: workloads-stack mounts the producer’s and consumer’s Secrets', () => {
+    const reconciledAddress = `terraform_data.${Object.entries(kafkaStack.resource.terraform_data).find(([k]) => k.includes('reconciled'))?.[0]}`;
+    const users = Object.values(resourcesOf(kafkaStack, 'kubernetes_manifest')).filter((r) => r.manifest.kind === 'KafkaUser');
+    const byName = (list: { name: string }[]) => list.sort((a, b) => a.name.localeCompare(b.name));
+    expect(byName(users.map((u) => ({ name: u.manifest.metadata.name as string, wait: u.wait ?? 'no wait' })))).toEqual(
+      ['consumer', 'kafka-admin', 'lag-reader', 'producer'].map((name) => ({ name, wait: { condition: [{ type: 'Ready', status: 'True' }] } })),
+    );
+    for (const u of users) expect(u.depends_on).toContain(reconciledAddress);
+  });
+
+  it('stops the plan, naming the label and the kubectl command, when no node carries the zone label (evaluated with the real CLI)', () => {
+    const nodes = kafkaStack.data.kubernetes_nodes.nodes;
+    const [check] = nodes.lifecycle.postcondition as { condition: string; error_message: string }[];
+    expect(check.error_message).toBe(
+      "no node of this cluster has the label topology.kubernetes.io/zone, which the brokers' rack awareness and zone spread require (kind and minikube set none): label the nodes, e.g. kubectl label nodes --all topology.kubernetes.io/zone=dev-a",
+    );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zone-check-'));
+    const node = (labels: Record<string, string>) => ({ metadata: [{ labels }] });
+    const kind = [node({ 'kubernetes.io/hostname': 'kind-control-plane' })];
+    const cloud = [node({ 'kubernetes.io/hostname': 'a' }), node({ 'kubernetes.io/hostname': 'b', 'topology.kubernetes.io/zone': 'eu-west-1a' })];
+    // A JSON literal is an HCL object/tuple constructor too.
+    const evaluate = (list: object[]) => `\${${check.condition.slice(2, -1).replace(/self\.nodes/g, JSON.stringify(list))}}`;
+    fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify({ output: { kind: { value: evaluate(kind) }, cloud: { value: evaluate(cloud) } } }));
+    terraformOk(['init', '-backend=false', '-input=false', '-no-color'], dir);
+    terraformOk(['apply', '-auto-approve', '-input=false', '-no-color'], dir);
+    expect([JSON.parse(terraformOk(['output', '-json', 'kind'], dir)), JSON.parse(terraformOk(['output', '-json', 'cloud'], dir))]).toEqual([false, true]);
+  });
+
   it('creates the topics only after the cluster and the admin user are Ready', () => {
     const adminAddress = Object.entries(resourcesOf(kafkaStack, 'kubernetes_manifest')).find(([, r]) => r.manifest.kind === 'KafkaUser' && r.manifest.metadata.name === 'kafka-admin')![0];
     expect(resourcesOf(kafkaStack, 'kubernetes_manifest')[adminAddress].wait).toEqual({ condition: [{ type: 'Ready', status: 'True' }] });
@@ -226,6 +290,13 @@ describe('the Strimzi operator in addons-stack', () => {
     expect(release.namespace).toMatch(/^\$\{kubernetes_namespace_v1\.strimzi-operator_namespace_/);
     const namespaces = Object.values(resourcesOf(addons, 'kubernetes_namespace_v1')).map((n) => n.metadata.name);
     expect(namespaces).toContain(environments.prod.namespaces.kafka);
+  });
+
+  it('runs its pods under the restricted provider, in a namespace that enforces the restricted level', () => {
+    const values = JSON.parse(release.values[0] as string) as { extraEnvs: unknown };
+    expect(values.extraEnvs).toEqual([{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }]);
+    const namespace = Object.values(resourcesOf(addons, 'kubernetes_namespace_v1')).find((n) => n.metadata.name === environments.prod.namespaces.kafka)!;
+    expect(namespace.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
   });
 
   it('sets only Helm values the chart defines', () => {

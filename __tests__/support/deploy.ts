@@ -26,8 +26,13 @@ export function shiftedKubernetesConfig(offset: number): typeof localKubernetes 
   };
 }
 
-/** The deploy tests' control plane: ports 100 above the project's, its own folder. */
-export const deployTestKubernetes = new LocalKubernetes(localKubernetesLayout(shiftedKubernetesConfig(100), path.join(CACHE_DIR, 'deploy-test', 'kubernetes')));
+/**
+ * The deploy tests' control plane: ports 100 above the project's, its own folder, and one node
+ * without a zone label, as kind and minikube make a laptop cluster (dev's target).
+ */
+export const deployTestKubernetes = new LocalKubernetes(
+  localKubernetesLayout({ ...shiftedKubernetesConfig(100), nodeLayout: 'single-node' }, path.join(CACHE_DIR, 'deploy-test', 'kubernetes')),
+);
 
 export interface CommandRun {
   readonly command: string;
@@ -48,18 +53,44 @@ const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
  * Runs a shell command line in the project root, asynchronously (the test process keeps
  * serving the simulated operator meanwhile), with `env` added to the environment.
  */
-export function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs = 30 * 60_000): Promise<CommandRun> {
+export function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs = 30 * 60_000, abortWhen?: () => Promise<string | undefined>): Promise<CommandRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Detached: its own process group, so a stop reaches terraform under cdktf too.
+    const child = spawn('bash', ['-c', command], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const collect = (d: Buffer) => (output += d.toString());
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        // already gone
+      }
+    };
+    let killer: NodeJS.Timeout | undefined;
+    // Terraform saves its state on SIGTERM; SIGKILL only if it has not exited two minutes later.
+    const stop = () => {
+      signal('SIGTERM');
+      killer ??= setTimeout(() => signal('SIGKILL'), 120_000);
+    };
+    const timer = setTimeout(stop, timeoutMs);
+    // What a user watching the cluster would see long before a 30-minute wait ends: stop there.
+    const watcher = abortWhen
+      ? setInterval(() => {
+          void abortWhen().then((reason) => {
+            if (reason === undefined) return;
+            output += `\n[stopped by the test: ${reason}]\n`;
+            stop();
+          }, () => undefined);
+        }, 5000)
+      : undefined;
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (killer) clearTimeout(killer);
+      if (watcher) clearInterval(watcher);
       const clean = output.replace(ANSI, '');
       const logFile = path.join(DEPLOY_TEST_DIR, 'logs', `${String(++commandCount).padStart(2, '0')}-${command.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.log`);
       fs.mkdirSync(path.dirname(logFile), { recursive: true });

@@ -1,10 +1,12 @@
 import { Construct } from 'constructs';
+import { DataResource, Fn } from 'cdktf';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KafkaClusterConfig, KubernetesPlatform } from '../../config';
 import { KafkaNodePoolResource, KafkaResource } from './crds';
 import { buildKafka, buildNodePools } from './kafka';
 import { KAFKA_METRICS_KEY, readKafkaMetricsRules } from './monitoring';
+import { kubectlCommand, shellWord } from '../strimzi-operator';
 
 export interface KafkaClusterProps {
   /** Namespace of the cluster; must be watched by the Strimzi operator. */
@@ -19,6 +21,26 @@ export interface KafkaClusterProps {
   readonly platform?: KubernetesPlatform;
   /** JMX exporter rules; defaults to the kafka-metrics.yaml file beside this module. */
   readonly metricsRules?: string;
+  /** Host the NodePort listener advertises (a literal or a Terraform reference); default `kafka.nodePort.advertisedHost`. */
+  readonly externalAdvertisedHost?: string;
+  /** kubeconfig kubectl waits for the operator's reconcile with: the same cluster as the providers. */
+  readonly kubeconfig: { readonly configPath: string; readonly context?: string };
+}
+
+/**
+ * The shell command that waits until the operator has reconciled the Kafka resource's current
+ * generation (`status.observedGeneration`) and reported it Ready. The manifest's own wait sees
+ * only `Ready`, which an update finds still True from the previous generation.
+ */
+export function reconciledCommand(kubeconfig: KafkaClusterProps['kubeconfig'], namespace: string, name: string, timeout: string): string {
+  const kubectl = `${kubectlCommand(kubeconfig)} -n ${shellWord(namespace)}`;
+  const kafka = `kafka.kafka.strimzi.io/${name}`;
+  return [
+    `g=$(${kubectl} get ${kafka} -o jsonpath='{.metadata.generation}')`,
+    `echo "waiting for the operator to reconcile generation $g of ${kafka}"`,
+    `${kubectl} wait ${kafka} --for=jsonpath='{.status.observedGeneration}'="$g" --timeout=${timeout}`,
+    `${kubectl} wait ${kafka} --for=condition=Ready --timeout=${timeout}`,
+  ].join(' && ');
 }
 
 /**
@@ -28,6 +50,8 @@ export interface KafkaClusterProps {
 export class KafkaCluster extends Construct {
   /** The Kafka manifest; depend on it to act only once the cluster is Ready. */
   readonly kafka: Manifest;
+  /** Runs after every change of the Kafka manifest until the operator has reconciled it; depend on it to use what changed. */
+  readonly reconciled: DataResource;
   /** The KafkaNodePool manifests. */
   readonly nodePools: readonly Manifest[];
   /** The objects applied, for tests and for other constructs to inspect. */
@@ -52,6 +76,7 @@ export class KafkaCluster extends Construct {
       adminUser: props.adminUser,
       platform: props.platform,
       metricsConfig: { name: metrics.metadata.name, key: KAFKA_METRICS_KEY },
+      externalAdvertisedHost: props.externalAdvertisedHost,
     };
     const nodePools = buildNodePools(spec);
     const kafka = buildKafka(spec);
@@ -68,6 +93,13 @@ export class KafkaCluster extends Construct {
     });
     // A stable address for `terraform apply -target` on a fresh cluster (docs/kafka.md).
     this.kafka.overrideLogicalId('kafka');
+
+    this.reconciled = new DataResource(this, 'reconciled', {
+      // Replaced, so the wait runs again, whenever the manifest changes.
+      triggersReplace: { manifest: Fn.sha256(Fn.jsonencode(this.kafka.manifest)) },
+      provisioners: [{ type: 'local-exec', command: reconciledCommand(props.kubeconfig, props.namespace, cluster, props.readyTimeout) }],
+      dependsOn: [this.kafka],
+    });
 
     this.clusterName = this.kafka.getStringAttribute('manifest.metadata.name');
     this.namespace = this.kafka.getStringAttribute('manifest.metadata.namespace');

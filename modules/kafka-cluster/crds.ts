@@ -49,8 +49,16 @@ export interface GenericListener {
   readonly type: ListenerType;
   readonly tls: boolean;
   readonly authentication: { readonly type: 'scram-sha-512' };
-  /** Load balancer source ranges (modules/kafka-cluster/external-access.ts). */
-  readonly configuration?: { readonly loadBalancerSourceRanges?: readonly string[] };
+  /**
+   * NodePort addresses (bootstrap, brokers, advertised host) and load balancer source ranges
+   * (modules/kafka-cluster/external-access.ts).
+   */
+  readonly configuration?: {
+    readonly bootstrap?: { readonly nodePort?: number; readonly alternativeNames?: readonly string[] };
+    readonly brokers?: readonly { readonly broker: number; readonly nodePort?: number; readonly advertisedHost?: string }[];
+    readonly advertisedHostTemplate?: string;
+    readonly loadBalancerSourceRanges?: readonly string[];
+  };
   /** Who may connect; Strimzi writes them into the brokers' NetworkPolicy. */
   readonly networkPolicyPeers?: readonly import('./external-access').NetworkPolicyPeer[];
 }

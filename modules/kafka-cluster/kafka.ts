@@ -49,6 +49,11 @@ export interface KafkaClusterSpec {
   readonly metricsConfig: ConfigMapKeyRef['configMapKeyRef'];
   /** The cloud the cluster runs on: the external load balancer's annotations. Default `generic`. */
   readonly platform?: KubernetesPlatform;
+  /**
+   * Host the NodePort listener's brokers advertise and name in their certificates (a literal or
+   * a Terraform reference); defaults to `kafka.nodePort.advertisedHost`.
+   */
+  readonly externalAdvertisedHost?: string;
 }
 
 /** One node pool of the cluster. */
@@ -137,11 +142,38 @@ export function buildNodePools(spec: KafkaClusterSpec): KafkaNodePoolResource[] 
   });
 }
 
-/** Listeners: in-cluster TLS for workloads, plus the environment's external one if any. */
-export function buildListeners(kafka: KafkaClusterConfig): GenericListener[] {
+/** Node ids of the broker nodes (both plans number brokers from 0). */
+export const brokerNodeIds = (kafka: KafkaClusterConfig): number[] => Array.from({ length: kafka.brokers }, (_, i) => i);
+
+/**
+ * Listeners: in-cluster TLS for workloads, plus the environment's external one if any. A
+ * NodePort listener advertises one configured host for every broker (Strimzi then names it in
+ * each broker certificate: host-name verification passes) on fixed node ports.
+ */
+export function buildListeners(kafka: KafkaClusterConfig, advertisedHost?: string): GenericListener[] {
   const scram = { type: 'scram-sha-512' as const };
   const listeners: GenericListener[] = [{ name: 'tls', port: INTERNAL_TLS_PORT, type: 'internal', tls: true, authentication: scram }];
-  if (kafka.externalListener !== 'none') {
+  if (kafka.externalListener === 'nodeport') {
+    if (!kafka.nodePort) throw new Error(`kafka.nodePort is required with externalListener "nodeport"`);
+    const { bootstrapNodePort } = kafka.nodePort;
+    // A NodePort listener gets no source ranges, only the configured NetworkPolicy peers (if any).
+    const access = externalListenerAccess(kafka);
+    listeners.push({
+      name: EXTERNAL_LISTENER,
+      port: EXTERNAL_PORT,
+      type: 'nodeport',
+      tls: true,
+      authentication: scram,
+      ...access,
+      configuration: {
+        ...access.configuration,
+        bootstrap: { nodePort: bootstrapNodePort },
+        brokers: brokerNodeIds(kafka).map((broker) => ({ broker, nodePort: bootstrapNodePort + 1 + broker })),
+        // No placeholder: every broker advertises the same host, each on its own node port.
+        advertisedHostTemplate: advertisedHost ?? kafka.nodePort.advertisedHost,
+      },
+    });
+  } else if (kafka.externalListener !== 'none') {
     listeners.push({ name: EXTERNAL_LISTENER, port: EXTERNAL_PORT, type: kafka.externalListener, tls: true, authentication: scram, ...externalListenerAccess(kafka) });
   }
   return listeners;
@@ -157,8 +189,8 @@ export const BROKER_CONFIG = {
   // Topics come only from Terraform; a typo in a client must not create one.
   'auto.create.topics.enable': false,
   'unclean.leader.election.enable': false,
-  // With broker.rack set, consumers may fetch from a replica in their own zone.
-  'replica.selector.class': 'org.apache.kafka.common.replica.RackAwareReplicaSelector',
+  // No RackAwareReplicaSelector: it only acts for clients that send a rack (client.rack), and
+  // none does (kafkajs consumers would need a rackId; pods cannot read their node's zone label).
 } as const;
 
 /** The Kafka resource: KRaft cluster-wide settings; nodes come from the node pools. */
@@ -173,7 +205,7 @@ export function buildKafka(spec: KafkaClusterSpec): KafkaResource {
       kafka: {
         version: kafka.version,
         metadataVersion: kafka.metadataVersion,
-        listeners: buildListeners(kafka),
+        listeners: buildListeners(kafka, spec.externalAdvertisedHost),
         // Strimzi adds the `User:` prefix itself.
         authorization: { type: 'simple', superUsers: [spec.adminUser] },
         rack: { topologyKey: ZONE_TOPOLOGY_KEY },

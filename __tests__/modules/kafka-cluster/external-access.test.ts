@@ -78,7 +78,31 @@ describe('the external listener of dev (NodePort)', () => {
   it('gets no load balancer annotations or source ranges', () => {
     const kafka = buildKafka(spec(environments.dev.kafka, environments.dev.kubernetes!.platform));
     expect(serviceAnnotations(kafka)).toEqual([undefined, undefined]);
-    expect(external(kafka)).toEqual({ name: 'external', port: 9094, type: 'nodeport', tls: true, authentication: { type: 'scram-sha-512' } });
+    expect(external(kafka)).toEqual({
+      name: 'external',
+      port: 9094,
+      type: 'nodeport',
+      tls: true,
+      authentication: { type: 'scram-sha-512' },
+      // Only the NodePort addresses: no source ranges, and dev sets no peers.
+      configuration: {
+        bootstrap: { nodePort: 31092 },
+        brokers: [{ broker: 0, nodePort: 31093 }, { broker: 1, nodePort: 31094 }, { broker: 2, nodePort: 31095 }],
+        advertisedHostTemplate: '127.0.0.1',
+      },
+    });
+  });
+
+  it('keeps its node ports and advertised host when peers restrict it, and gets no source ranges', () => {
+    const kafka: KafkaClusterConfig = { ...environments.dev.kafka, externalAccess: { exposure: 'private', sourceRanges: ['10.0.0.0/8'], peers: [{ cidr: '192.168.0.0/16' }] } };
+    const built = buildKafka(spec(kafka, 'generic'));
+    expect(validateCustomResource(built)).toEqual([]);
+    expect(external(built).networkPolicyPeers).toEqual([{ ipBlock: { cidr: '192.168.0.0/16' } }]);
+    expect(external(built).configuration).toEqual({
+      bootstrap: { nodePort: 31092 },
+      brokers: [{ broker: 0, nodePort: 31093 }, { broker: 1, nodePort: 31094 }, { broker: 2, nodePort: 31095 }],
+      advertisedHostTemplate: '127.0.0.1',
+    });
   });
 });
 

@@ -1,3 +1,6 @@
+import { PROJECT_ROOT } from '../../../tools/paths';
+import * as path from 'path';
+import * as fs from 'fs';
 import { environments } from '../../../config';
 import {
   BROKER_CONFIG,
@@ -33,12 +36,24 @@ describe.each(['dev', 'prod'] as const)('the %s cluster resources', (name) => {
 
   it('listen with TLS + SCRAM inside the cluster and on the environment external listener', () => {
     const kafka = buildKafka(spec).spec.kafka;
-    expect(kafka.listeners).toEqual([
+    expect(kafka.listeners.map(({ configuration: _c, ...l }) => l)).toEqual([
       { name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } },
       // Who may reach it: external-access.test.ts.
       expect.objectContaining({ name: 'external', port: 9094, type: env.externalListener, tls: true, authentication: { type: 'scram-sha-512' } }),
     ]);
     expect(kafka.authorization).toEqual({ type: 'simple', superUsers: ['kafka-admin'] });
+  });
+
+  it('advertise, on a NodePort listener, the configured host on fixed node ports, so every broker certificate names it', () => {
+    const external = buildKafka(spec).spec.kafka.listeners[1];
+    // A load balancer listener has no node ports or advertised host, only its source ranges (external-access.test.ts).
+    if (env.externalListener !== 'nodeport') return expect(Object.keys(external.configuration ?? {})).toEqual(['loadBalancerSourceRanges']);
+    expect(external.configuration).toEqual({
+      bootstrap: { nodePort: 31092 },
+      brokers: [{ broker: 0, nodePort: 31093 }, { broker: 1, nodePort: 31094 }, { broker: 2, nodePort: 31095 }],
+      advertisedHostTemplate: '127.0.0.1',
+    });
+    expect(buildKafka({ ...spec, externalAdvertisedHost: 'kafka.dev.example' }).spec.kafka.listeners[1].configuration?.advertisedHostTemplate).toBe('kafka.dev.example');
   });
 
   it('make writes durable and topic creation deliberate', () => {
@@ -163,5 +178,15 @@ describe('well-known names', () => {
 
   it('keeps broker defaults in one exported object', () => {
     expect(BROKER_CONFIG['min.insync.replicas']).toBeLessThan(BROKER_CONFIG['default.replication.factor']);
+  });
+
+  it('sets no rack-aware replica selector, which acts only for clients that send a rack, while no service sets one', () => {
+    // kafkajs sends a rack only when a consumer is given `rackId`.
+    const servicesSource = ['services/shared', 'services/consumer', 'services/producer']
+      .flatMap((dir) => fs.readdirSync(path.join(PROJECT_ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(PROJECT_ROOT, dir, f)))
+      .map((f) => fs.readFileSync(f, 'utf8'))
+      .join('\n');
+    const clientsSendRack = /\brackId\b/.test(servicesSource);
+    expect({ selector: (BROKER_CONFIG as Record<string, unknown>)['replica.selector.class'] ?? 'none', clientsSendRack }).toEqual({ selector: 'none', clientsSendRack: false });
   });
 });

@@ -424,6 +424,7 @@ export class LocalKafkaCluster {
     await ensurePortFree(node.clientPort, `node ${node.id} client listener`, `${key}.clientBasePort`, file);
     await ensurePortFree(node.controllerPort, `node ${node.id} controller listener`, `${key}.controllerBasePort`, file);
     await ensurePortFree(node.saslPort, `node ${node.id} SASL_SSL listener`, `${key}.saslBasePort`, file);
+    if (node.externalPort !== undefined) await ensurePortFree(node.externalPort, `node ${node.id} EXTERNAL listener`, `${key}.externalBasePort`, file);
   }
 
   private async nodeStatuses(nodes: readonly LocalNode[]): Promise<NodeStatus[]> {

@@ -1,10 +1,12 @@
 import { LocalKafkaCluster } from './cluster';
 import { PLATFORM_LOCAL_KAFKA } from './layout';
+import { externalAddresses } from './external-listener';
 
 export * from './cluster';
 export { PLATFORM_LOCAL_KAFKA } from './layout';
 export type { LocalKafkaSpec, LocalNode } from './layout';
 export { LOCAL_SCRAM_USERS } from './secrets';
+export { brokerTlsPassword, externalAddresses, externalListenerProblem, serveExternalKeystore } from './external-listener';
 export { ensurePortFree } from '../process';
 export type { Log } from '../process';
 
@@ -29,3 +31,4 @@ export const waitForHealthy: LocalKafkaCluster['waitForHealthy'] = (options) => 
 export const startNode: LocalKafkaCluster['startNode'] = (id, options) => localKafka.startNode(id, options);
 export const stopNode: LocalKafkaCluster['stopNode'] = (id, options) => localKafka.stopNode(id, options);
 export const describeQuorum: LocalKafkaCluster['describeQuorum'] = (servers) => localKafka.describeQuorum(servers);
+export const localExternalAddresses = () => externalAddresses(PLATFORM_LOCAL_KAFKA);

@@ -21,6 +21,11 @@ export interface LocalKafkaSpec {
   readonly controllerBasePort: number;
   /** SASL_SSL (SCRAM-SHA-512 over TLS) port of node 1. */
   readonly saslBasePort: number;
+  /**
+   * Port of node 1's EXTERNAL listener (SASL_SSL, certificates replaceable at run time, see
+   * `serveExternalKeystore`); undefined: the cluster has no such listener.
+   */
+  readonly externalBasePort?: number;
   /** Kafka version a node runs unless it was started with another one. */
   readonly kafkaVersion: string;
   /** KRaft metadata version the storage is formatted with. */
@@ -37,6 +42,8 @@ export interface LocalNode {
   readonly controllerPort: number;
   /** SASL_SSL (SCRAM-SHA-512 over TLS) listener. */
   readonly saslPort: number;
+  /** EXTERNAL (SASL_SSL) listener, when the cluster has one. */
+  readonly externalPort?: number;
   readonly dir: string;
   readonly dataDir: string;
   readonly configFile: string;
@@ -69,6 +76,7 @@ export function nodeLayout(spec: LocalKafkaSpec, id: number): LocalNode {
     clientPort: spec.clientBasePort + id - 1,
     controllerPort: spec.controllerBasePort + id - 1,
     saslPort: spec.saslBasePort + id - 1,
+    ...(spec.externalBasePort !== undefined ? { externalPort: spec.externalBasePort + id - 1 } : {}),
     dir,
     dataDir: path.join(dir, 'data'),
     configFile: path.join(dir, 'server.properties'),
@@ -84,7 +92,7 @@ export function allNodes(spec: LocalKafkaSpec): LocalNode[] {
 }
 
 /** `127.0.0.1:<port>,...` for one listener of every node. */
-export function addresses(spec: LocalKafkaSpec, listener: 'clientPort' | 'saslPort'): string {
+export function addresses(spec: LocalKafkaSpec, listener: 'clientPort' | 'saslPort' | 'externalPort'): string {
   return allNodes(spec)
     .map((n) => `${HOST}:${n[listener]}`)
     .join(',');

@@ -9,7 +9,7 @@ import { KubeApi, KubeObject, resourcePath } from './api';
 import { KubernetesBinaries, kubernetesBinaryPaths, kwokStorageClassFile } from './build';
 import { clientKubeconfig, componentCommands, HEALTH, kwokConfigFile, renderKwokConfig } from './components';
 import { apiServerUrl, COMPONENTS, ComponentLayout, ComponentName, LocalKubernetesLayout } from './layout';
-import { nodeIsReady, simulatedNodes } from './nodes';
+import { nodeCount, nodeIsReady, simulatedNodes, ZONE_LABEL } from './nodes';
 import { CLIENTS, ensurePki, renderKubeconfig } from './pki';
 
 /**
@@ -128,15 +128,15 @@ export class LocalKubernetes {
     const api = this.api();
     try {
       await this.applyStorageClassAndNodes(api);
-      const zones = this.layout.config.zones.length;
-      await api.waitFor(`${zones} Ready nodes`, async () => ((await this.nodeStatuses(api)).filter((n) => n.ready).length === zones ? true : undefined), timeoutMs);
+      const nodes = nodeCount(this.layout.config);
+      await api.waitFor(`${nodes} Ready nodes`, async () => ((await this.nodeStatuses(api)).filter((n) => n.ready).length === nodes ? true : undefined), timeoutMs);
       // Pods of a namespace are refused until its `default` ServiceAccount exists.
       await api.waitFor('the default ServiceAccount', () => api.find(resourcePath('', 'v1', 'serviceaccounts', 'default', 'default')), timeoutMs);
     } finally {
       api.close();
     }
     const readyInMs = Date.now() - started;
-    log(`Local Kubernetes ready at ${this.server} in ${(readyInMs / 1000).toFixed(1)}s: ${this.layout.config.zones.length} nodes Ready; kubeconfig ${this.layout.kubeconfig}`);
+    log(`Local Kubernetes ready at ${this.server} in ${(readyInMs / 1000).toFixed(1)}s: ${nodeCount(this.layout.config)} nodes Ready (${this.layout.config.nodeLayout}); kubeconfig ${this.layout.kubeconfig}`);
     return { kubeconfig: this.layout.kubeconfig, server: this.server, started: toStart, readyInMs };
   }
 
@@ -189,13 +189,13 @@ export class LocalKubernetes {
     } else {
       nodesError = 'the API server is not running';
     }
-    const ready = components.every((c) => c.healthy) && nodes !== undefined && nodes.length === this.layout.config.zones.length && nodes.every((n) => n.ready);
+    const ready = components.every((c) => c.healthy) && nodes !== undefined && nodes.length === nodeCount(this.layout.config) && nodes.every((n) => n.ready);
     return { components, nodes, nodesError, ready, server: this.server, kubeconfig: this.layout.kubeconfig };
   }
 
   private async nodeStatuses(api: KubeApi): Promise<NodeStatus[]> {
     const list = await api.get<{ items: KubeObject[] }>(resourcePath('', 'v1', 'nodes'));
-    return list.items.map((n) => ({ name: n.metadata.name, zone: n.metadata.labels?.['topology.kubernetes.io/zone'] ?? '', ready: nodeIsReady(n) }));
+    return list.items.map((n) => ({ name: n.metadata.name, zone: n.metadata.labels?.[ZONE_LABEL] ?? '', ready: nodeIsReady(n) }));
   }
 
   private writeConfigFiles(): void {
@@ -233,11 +233,11 @@ export class LocalKubernetes {
     throw new Error(`${component.name} did not become healthy in ${timeoutMs / 1000}s. Last lines of ${component.logFile}:\n${tailFile(component.logFile, 25)}`);
   }
 
-  /** kwok's `kwok-volume` StorageClass (the default) and one simulated node per zone. */
+  /** kwok's `kwok-volume` StorageClass (the default) and the simulated nodes of the layout. */
   private async applyStorageClassAndNodes(api: KubeApi): Promise<void> {
     const storageClass = parse(fs.readFileSync(kwokStorageClassFile(), 'utf8')) as KubeObject;
     await api.apply(resourcePath('storage.k8s.io', 'v1', 'storageclasses', storageClass.metadata.name), storageClass);
-    for (const node of simulatedNodes(this.layout.config.zones)) {
+    for (const node of simulatedNodes(this.layout.config)) {
       await api.apply(resourcePath('', 'v1', 'nodes', node.metadata.name), node);
     }
   }

@@ -1,11 +1,20 @@
+import { LocalKubernetesConfig } from '../../../config';
 import { KubeObject } from './api';
 import { KWOK_NODE_ANNOTATION } from './components';
 
 /** Capacity of each simulated node: a realistic worker, so requests and limits still mean something. */
 export const NODE_CAPACITY = { cpu: '16', memory: '64Gi', pods: '110' } as const;
 
-/** One Node per zone, managed by kwok (which reports it Ready and runs its pods' status). */
-export function simulatedNodes(zones: readonly string[]): KubeObject[] {
+/** The label cloud providers put the availability zone in; kind and minikube nodes have none. */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+/**
+ * The simulated nodes of a layout, managed by kwok (which reports them Ready and runs their
+ * pods' status): one per zone, labelled with it; or, as kind and minikube make a cluster, one
+ * node without a zone label.
+ */
+export function simulatedNodes(config: Pick<LocalKubernetesConfig, 'zones' | 'nodeLayout'>): KubeObject[] {
+  const zones: (string | undefined)[] = config.nodeLayout === 'single-node' ? [undefined] : [...config.zones];
   return zones.map((zone, i) => {
     const name = `kwok-node-${i + 1}`;
     return {
@@ -19,7 +28,7 @@ export function simulatedNodes(zones: readonly string[]): KubeObject[] {
           'kubernetes.io/os': 'linux',
           'kubernetes.io/arch': 'amd64',
           'node-role.kubernetes.io/worker': '',
-          'topology.kubernetes.io/zone': zone,
+          ...(zone ? { [ZONE_LABEL]: zone } : {}),
           type: 'kwok',
         },
       },
@@ -28,6 +37,9 @@ export function simulatedNodes(zones: readonly string[]): KubeObject[] {
     };
   });
 }
+
+/** How many nodes a layout has. */
+export const nodeCount = (config: Pick<LocalKubernetesConfig, 'zones' | 'nodeLayout'>): number => simulatedNodes(config).length;
 
 export function nodeIsReady(node: KubeObject): boolean {
   const conditions = (node.status?.conditions ?? []) as { type: string; status: string }[];
