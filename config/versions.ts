@@ -88,6 +88,7 @@ export const versions = {
     keda: {
       repository: 'https://kedacore.github.io/charts',
       chart: 'keda',
+      // renovate: datasource=helm depName=keda registryUrl=https://kedacore.github.io/charts
       version: '2.20.2',
     },
   } satisfies Record<string, ChartPin>,
