@@ -14,6 +14,7 @@ export const benchCluster = new LocalKafkaCluster({
   clientBasePort: 59092,
   controllerBasePort: 59192,
   saslBasePort: 59492,
+  externalBasePort: 59592,
   configKey: 'benchCluster',
   portsDefinedIn: 'bench/cluster.ts',
 });

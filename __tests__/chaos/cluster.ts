@@ -14,6 +14,7 @@ export const chaosCluster = new LocalKafkaCluster({
   clientBasePort: 39092,
   controllerBasePort: 39192,
   saslBasePort: 39492,
+  externalBasePort: 39592,
   configKey: 'chaosCluster',
   portsDefinedIn: '__tests__/chaos/cluster.ts',
 });

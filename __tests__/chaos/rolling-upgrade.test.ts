@@ -30,6 +30,7 @@ const cluster = new LocalKafkaCluster({
   clientBasePort: 49092,
   controllerBasePort: 49192,
   saslBasePort: 49492,
+  externalBasePort: 49592,
   kafkaVersion: FROM,
   metadataVersion: versions.strimziSupportedKafka[FROM],
   configKey: 'upgrade cluster',
