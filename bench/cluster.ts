@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Admin, Kafka, logLevel } from 'kafkajs';
-import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA } from '../tools/local/kafka';
+import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, shiftedPorts } from '../tools/local/kafka';
 import { CACHE_DIR } from '../tools/paths';
 
 /**
@@ -11,10 +11,8 @@ export const benchCluster = new LocalKafkaCluster({
   ...PLATFORM_LOCAL_KAFKA,
   name: 'bench-kafka',
   dir: path.join(CACHE_DIR, 'bench-kafka'),
-  clientBasePort: 59092,
-  controllerBasePort: 59192,
-  saslBasePort: 59492,
-  externalBasePort: 59592,
+  // Ports 59092, 59192, 59492, 59592 (node 1 of each listener).
+  ...shiftedPorts(30000),
   configKey: 'benchCluster',
   portsDefinedIn: 'bench/cluster.ts',
 });

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Admin, Kafka, logLevel } from 'kafkajs';
-import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA } from '../../tools/local/kafka';
+import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, shiftedPorts } from '../../tools/local/kafka';
 import { CACHE_DIR } from '../../tools/paths';
 
 /**
@@ -11,10 +11,8 @@ export const chaosCluster = new LocalKafkaCluster({
   ...PLATFORM_LOCAL_KAFKA,
   name: 'chaos-kafka',
   dir: path.join(CACHE_DIR, 'chaos-kafka'),
-  clientBasePort: 39092,
-  controllerBasePort: 39192,
-  saslBasePort: 39492,
-  externalBasePort: 39592,
+  // Ports 39092, 39192, 39492, 39592 (node 1 of each listener).
+  ...shiftedPorts(10000),
   configKey: 'chaosCluster',
   portsDefinedIn: '__tests__/chaos/cluster.ts',
 });

@@ -3,7 +3,7 @@ import { Admin, Kafka, logLevel } from 'kafkajs';
 import { versions } from '../../config';
 import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
 import { fetchKafkaJars } from '../../tools/kafka-jars';
-import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA } from '../../tools/local/kafka';
+import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, shiftedPorts } from '../../tools/local/kafka';
 import { CACHE_DIR } from '../../tools/paths';
 import { ServiceProcess, processed } from '../services/harness';
 import { uniqueName } from '../support/kafka';
@@ -27,10 +27,8 @@ const cluster = new LocalKafkaCluster({
   ...PLATFORM_LOCAL_KAFKA,
   name: 'upgrade-kafka',
   dir: path.join(CACHE_DIR, 'upgrade-kafka'),
-  clientBasePort: 49092,
-  controllerBasePort: 49192,
-  saslBasePort: 49492,
-  externalBasePort: 49592,
+  // Ports 49092, 49192, 49492, 49592 (node 1 of each listener).
+  ...shiftedPorts(20000),
   kafkaVersion: FROM,
   metadataVersion: versions.strimziSupportedKafka[FROM],
   configKey: 'upgrade cluster',

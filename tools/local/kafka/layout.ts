@@ -66,6 +66,20 @@ export const PLATFORM_LOCAL_KAFKA: LocalKafkaSpec = {
   portsDefinedIn: 'config/environments.ts',
 };
 
+/**
+ * The platform cluster's ports, every listener moved by `offset`: a cluster beside it
+ * (chaos, upgrade, bench) gets all of them, so a listener added later cannot collide.
+ */
+export function shiftedPorts(offset: number): Pick<LocalKafkaSpec, 'clientBasePort' | 'controllerBasePort' | 'saslBasePort' | 'externalBasePort'> {
+  const p = PLATFORM_LOCAL_KAFKA;
+  return {
+    clientBasePort: p.clientBasePort + offset,
+    controllerBasePort: p.controllerBasePort + offset,
+    saslBasePort: p.saslBasePort + offset,
+    ...(p.externalBasePort !== undefined ? { externalBasePort: p.externalBasePort + offset } : {}),
+  };
+}
+
 export function nodeLayout(spec: LocalKafkaSpec, id: number): LocalNode {
   if (!Number.isInteger(id) || id < 1 || id > spec.nodes) {
     throw new Error(`node ${id} does not exist: the ${spec.name} cluster has nodes 1..${spec.nodes} (${spec.configKey}.nodes)`);
