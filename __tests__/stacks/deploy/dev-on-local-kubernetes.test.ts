@@ -522,7 +522,7 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     // KEDA's external metrics API is served by its metrics server, which kwok does not run: the
     // API server reports it unavailable, and the namespace controller deletes no namespace while
     // an API group's discovery fails. On a real cluster KEDA answers; here its registration goes
-    // first, so the namespaces can go (docs/local-kubernetes.md, "What the stand-ins leave out").
+    // first, so the namespaces can go (docs/local-kubernetes.md, "What is real, and what is not").
     const metricsApi = resourcePath('apiregistration.k8s.io', 'v1', 'apiservices', 'v1beta1.external.metrics.k8s.io');
     const registration = await api.get(metricsApi);
     expect((registration.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Available')?.status).toBe('False');
