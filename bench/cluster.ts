@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Admin, Kafka, logLevel } from 'kafkajs';
-import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, shiftedPorts } from '../tools/local/kafka';
+import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from '../tools/local/kafka';
 import { CACHE_DIR } from '../tools/paths';
 
 /**
@@ -11,8 +11,8 @@ export const benchCluster = new LocalKafkaCluster({
   ...PLATFORM_LOCAL_KAFKA,
   name: 'bench-kafka',
   dir: path.join(CACHE_DIR, 'bench-kafka'),
-  // Ports 59092, 59192, 59492, 59592 (node 1 of each listener).
-  ...shiftedPorts(30000),
+  // Ports 15092, 15192, 15492, 15592 (node 1 of each listener).
+  ...shiftedPorts(SIDE_CLUSTER_PORT_OFFSETS.bench),
   configKey: 'benchCluster',
   portsDefinedIn: 'bench/cluster.ts',
 });

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Admin, Kafka, logLevel } from 'kafkajs';
-import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, shiftedPorts } from '../../tools/local/kafka';
+import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from '../../tools/local/kafka';
 import { CACHE_DIR } from '../../tools/paths';
 
 /**
@@ -11,8 +11,8 @@ export const chaosCluster = new LocalKafkaCluster({
   ...PLATFORM_LOCAL_KAFKA,
   name: 'chaos-kafka',
   dir: path.join(CACHE_DIR, 'chaos-kafka'),
-  // Ports 39092, 39192, 39492, 39592 (node 1 of each listener).
-  ...shiftedPorts(10000),
+  // Ports 19092, 19192, 19492, 19592 (node 1 of each listener).
+  ...shiftedPorts(SIDE_CLUSTER_PORT_OFFSETS.chaos),
   configKey: 'chaosCluster',
   portsDefinedIn: '__tests__/chaos/cluster.ts',
 });

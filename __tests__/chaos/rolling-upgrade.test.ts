@@ -3,7 +3,7 @@ import { Admin, Kafka, logLevel } from 'kafkajs';
 import { versions } from '../../config';
 import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
 import { fetchKafkaJars } from '../../tools/kafka-jars';
-import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, shiftedPorts } from '../../tools/local/kafka';
+import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from '../../tools/local/kafka';
 import { CACHE_DIR } from '../../tools/paths';
 import { ServiceProcess, processed } from '../services/harness';
 import { uniqueName } from '../support/kafka';
@@ -27,8 +27,8 @@ const cluster = new LocalKafkaCluster({
   ...PLATFORM_LOCAL_KAFKA,
   name: 'upgrade-kafka',
   dir: path.join(CACHE_DIR, 'upgrade-kafka'),
-  // Ports 49092, 49192, 49492, 49592 (node 1 of each listener).
-  ...shiftedPorts(20000),
+  // Ports 17092, 17192, 17492, 17592 (node 1 of each listener).
+  ...shiftedPorts(SIDE_CLUSTER_PORT_OFFSETS.upgrade),
   kafkaVersion: FROM,
   metadataVersion: versions.strimziSupportedKafka[FROM],
   configKey: 'upgrade cluster',

@@ -81,6 +81,23 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
   return !isAlive(pid);
 }
 
+/** Linux's default ephemeral port range, used where /proc does not say. */
+export const DEFAULT_EPHEMERAL_PORT_RANGE: readonly [number, number] = [32768, 60999];
+
+/**
+ * The ports the kernel picks from for outgoing connections (net.ipv4.ip_local_port_range): a fixed
+ * listener inside it collides with a client's connection now and then, mostly while it restarts.
+ */
+export function ephemeralPortRange(file = '/proc/sys/net/ipv4/ip_local_port_range'): readonly [number, number] {
+  try {
+    const [low, high] = fs.readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low, high];
+  } catch {
+    // Not Linux, or no /proc: fall back to Linux's default.
+  }
+  return DEFAULT_EPHEMERAL_PORT_RANGE;
+}
+
 /**
  * Rejects with a message naming the port, what it is for and how to free it: `configKey` is
  * the setting to change in `configFile`.
@@ -90,7 +107,10 @@ export function ensurePortFree(port: number, description: string, configKey: str
     const server = net.createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new Error(`port ${port} (${description}) is already in use by another process: stop it or change ${configKey} in ${configFile}`));
+        const [low, high] = ephemeralPortRange();
+        // A port the kernel also hands to outgoing connections can be taken by any client while its listener is down.
+        const hint = port >= low && port <= high ? ` (it lies in this machine's ephemeral port range ${low}-${high}, net.ipv4.ip_local_port_range, where outgoing connections can take it: move it below ${low})` : '';
+        reject(new Error(`port ${port} (${description}) is already in use by another process: stop it or change ${configKey} in ${configFile}${hint}`));
       } else {
         reject(new Error(`cannot check port ${port} (${description}): ${err.message}`));
       }

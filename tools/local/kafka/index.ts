@@ -3,7 +3,7 @@ import { PLATFORM_LOCAL_KAFKA } from './layout';
 import { externalAddresses } from './external-listener';
 
 export * from './cluster';
-export { PLATFORM_LOCAL_KAFKA, shiftedPorts } from './layout';
+export { PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from './layout';
 export type { LocalKafkaSpec, LocalNode } from './layout';
 export { LOCAL_SCRAM_USERS } from './secrets';
 export { brokerTlsPassword, externalAddresses, externalListenerProblem, serveExternalKeystore } from './external-listener';

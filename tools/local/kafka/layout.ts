@@ -67,6 +67,13 @@ export const PLATFORM_LOCAL_KAFKA: LocalKafkaSpec = {
 };
 
 /**
+ * How far each cluster beside the platform's moves its ports (`shiftedPorts`): downwards, so all of
+ * them stay below the kernel's ephemeral range (32768+), where a client's outgoing connection could
+ * take a listener's port while its broker is down.
+ */
+export const SIDE_CLUSTER_PORT_OFFSETS = { chaos: -10000, upgrade: -12000, bench: -14000 } as const;
+
+/**
  * The platform cluster's ports, every listener moved by `offset`: a cluster beside it
  * (chaos, upgrade, bench) gets all of them, so a listener added later cannot collide.
  */
