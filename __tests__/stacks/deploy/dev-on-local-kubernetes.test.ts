@@ -390,18 +390,22 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     // cache is shared (the workflow restores it too); state comes from PostgreSQL alone.
     const install = workflowStep('deploy-environment.yml', 'stack', 'Install the toolchain');
     const deploy = workflowStep('deploy-environment.yml', 'stack', 'Deploy ${{ matrix.stack }}');
+    const stacks = ['addons-stack', 'kafka-stack', 'workloads-stack'];
+    const runners = stacks.map((stack) => freshCheckout(path.join(DEPLOY_TEST_DIR, `runner-${stack}`)));
     const applied: string[] = [];
-    for (const stack of ['addons-stack', 'kafka-stack', 'workloads-stack']) {
-      const runner = freshCheckout(path.join(DEPLOY_TEST_DIR, `runner-${stack}`));
-      try {
-        expect(fs.existsSync(path.join(runner, 'state')) || fs.existsSync(path.join(runner, '.cache'))).toBe(false);
-        await expectOk(await runCommand(install.run, { ...overrides, ...stepEnvironment(install, {}) }, 20 * MINUTE, undefined, runner), `fresh runner ${stack}: toolchain`);
+    try {
+      for (const runner of runners) expect(fs.existsSync(path.join(runner, 'state')) || fs.existsSync(path.join(runner, '.cache'))).toBe(false);
+      // The jobs' toolchain steps side by side, as the matrix's runners start together; their
+      // deploys one after another, as the stacks' dependencies order them.
+      const installs = await Promise.all(runners.map((runner) => runCommand(install.run, { ...overrides, ...stepEnvironment(install, {}) }, 20 * MINUTE, undefined, runner)));
+      for (const [i, r] of installs.entries()) await expectOk(r, `fresh runner ${stacks[i]}: toolchain`);
+      for (const [i, stack] of stacks.entries()) {
         const values = { ...secrets, STACK: stack, PG_CONN_STR: overrides.PG_CONN_STR! };
-        const r = await expectOk(await runCommand(deploy.run, { ...overrides, ...stepEnvironment(deploy, values) }, 20 * MINUTE, undefined, runner), `fresh runner ${stack}: deploy`);
+        const r = await expectOk(await runCommand(deploy.run, { ...overrides, ...stepEnvironment(deploy, values) }, 20 * MINUTE, undefined, runners[i]), `fresh runner ${stack}: deploy`);
         applied.push(`${stack}: ${/No changes\. Your infrastructure matches the configuration\./.test(r.output) ? 'no changes' : (r.output.match(/Plan: .*/)?.[0] ?? 'no plan line')}`);
-      } finally {
-        fs.rmSync(runner, { recursive: true, force: true });
       }
+    } finally {
+      for (const runner of runners) fs.rmSync(runner, { recursive: true, force: true });
     }
     expect(applied).toEqual(['addons-stack: no changes', 'kafka-stack: no changes', 'workloads-stack: no changes']);
   }, 60 * MINUTE);
