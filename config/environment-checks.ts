@@ -105,6 +105,10 @@ export function environmentFieldProblems(env: EnvironmentConfig): string[] {
   if (!LISTENERS.includes(k.externalListener)) problems.push(`${at}.kafka.externalListener is "${k.externalListener}": expected one of ${LISTENERS.join(', ')}`);
   for (const [pod, r] of Object.entries(k.resources)) problems.push(...resourceProblems(`${at}.kafka.resources.${pod}`, r));
   problems.push(...resourceProblems(`${at}.services.resources`, env.services.resources));
+  const ratio = env.services.traceSampleRatio;
+  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
+    problems.push(`${at}.services.traceSampleRatio is ${ratio}: expected the share of traces to keep, a number from 0 to 1, e.g. 0.1`);
+  }
   if (env.kubernetes && env.kubernetes.configPath.trim() === '') problems.push(`${at}.kubernetes.configPath is empty: expected a kubeconfig path such as "~/.kube/config"`);
   problems.push(...backendProblems(`${at}.backend`, env.backend));
   problems.push(...localClusterProblems(`${at}.localCluster`, env.localCluster));

@@ -119,6 +119,12 @@ export interface ServicesConfig {
    * limit needs smaller `KAFKA_FETCH_MAX_BYTES`.
    */
   readonly resources: ContainerResources;
+  /**
+   * Share of new traces the services keep (OTEL_TRACES_SAMPLER=parentbased_traceidratio, this
+   * as OTEL_TRACES_SAMPLER_ARG), 0 to 1; error and DLQ traces are kept whatever it is. The cost
+   * of the default is measured by bench/ (docs/observability.md, "Traces").
+   */
+  readonly traceSampleRatio: number;
 }
 
 /** Everything that differs between environments, in one typed object. */
@@ -173,6 +179,7 @@ const laptopResources: KafkaResourcesConfig = {
 /** One Node.js process each; the request is what an idle consumer uses, the limit what catching up a backlog needs. */
 const services: ServicesConfig = {
   resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+  traceSampleRatio: 0.1,
 };
 const kafkaDefaults = {
   clusterName: 'platform',
@@ -198,7 +205,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     // The local OCI registry `npm run images` starts (tools/images/registry.ts): loopback only.
     imageRegistry: '127.0.0.1:29500/kafka-platform',
     charts: { type: 'repository' },
-    services,
+    // Every trace on one's own machine: the backend is in memory, and the volume is small.
+    services: { ...services, traceSampleRatio: 1 },
   },
   dev: {
     name: 'dev',
