@@ -177,8 +177,8 @@ describe('bench reporting', () => {
     expect(md).toContain('| producer service | graceful | 1 | 2 | 1 | 1 | 0.4 s | 0.1 s |');
     expect(md).toContain('Service / Java producer, SIGKILL: **1.07x**.');
     expect(md).toContain('| ratio | **1.47x** | |');
-    expect(md).toContain('| default sampling (10 %) | 9,700 | 3.0 % | 19,400 | **3.0 %** | 9,700 / 19,400 |');
-    expect(md).toContain('| tracing off | 10,000 |  | 20,000 |  | 10,000 / 20,000 |');
+    expect(md).toContain('| default sampling (10 %) | 9,700 | 3.0 % | 19,400 | **3.0 %** | 9,700 | 19,400 |');
+    expect(md).toContain('| tracing off | 10,000 |  | 20,000 |  | 10,000 | 20,000 |');
     expect(md).toContain('21.0 min wall time for 612 tests (0 failed), read from the last recorded run');
 
     const png = decodePng(fs.readFileSync(written.png));
