@@ -62,6 +62,22 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
       '',
     );
   }
+  if (r.tracing) {
+    const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
+    out.push(
+      `## Tracing cost (${int(st.throughputMessages)} messages per run)`,
+      '',
+      '| setting | producer msg/s | cost | consumer msg/s | cost | producer runs (msg/s) | consumer runs (msg/s) |',
+      '| --- | ---: | ---: | ---: | ---: | --- | --- |',
+      ...r.tracing.settings.map(
+        (t) =>
+          `| ${t.label} | ${int(t.medianProducerMessagesPerSecond)} | ${t.name === 'off' ? '' : pct(t.producerCost)} | ${int(t.medianConsumerMessagesPerSecond)} | ${t.name === 'off' ? '' : `**${pct(t.consumerCost)}**`} | ${list(t.producer.map((x) => x.messagesPerSecond), int)} | ${list(t.consumer.map((x) => x.messagesPerSecond), int)} |`,
+      ),
+      '',
+      `Each round runs the three settings, starting with a different one each round: the producer service fills a fresh topic, then the consumer service reads it, both with the OTel variables workloads-stack sets (parentbased_traceidratio; off: none set), exporting to ${r.tracing.backend}. The consumer follows the producer's sampling decision from the traceparent header, so it keeps the share of traces the producer kept. Cost: 1 - median / median with tracing off.`,
+      '',
+    );
+  }
   if (r.latency) {
     const k = r.latency.kafka;
     const vs = (mine: number, theirs: number) => ratio(mine / Math.max(1, theirs));
