@@ -161,17 +161,28 @@ export function traceparentOf(message: Pick<IncomingMessage, 'headers'>): SpanCo
 
 /**
  * Is this traceparent header (version 00) one whose trace its sender did not sample? Read from
- * the bytes, without making a string: it is asked for every consumed message. Undefined when it
- * cannot tell (no header, another version), and the SDK decides.
+ * the bytes, without making a string or a closure: it is asked for every consumed message.
+ * Undefined when it cannot tell (no header, another version), and the SDK decides.
  */
 function notSampledTraceparent(header: Buffer | string | undefined): boolean | undefined {
   if (header === undefined || header.length !== 55) return undefined;
-  const at = typeof header === 'string' ? (i: number) => header.charCodeAt(i) : (i: number) => header[i];
-  if (at(0) !== 0x30 || at(1) !== 0x30 || at(52) !== 0x2d) return undefined;
+  let v0: number, v1: number, dash: number, c: number;
+  if (typeof header === 'string') {
+    v0 = header.charCodeAt(0);
+    v1 = header.charCodeAt(1);
+    dash = header.charCodeAt(52);
+    c = header.charCodeAt(54);
+  } else {
+    v0 = header[0];
+    v1 = header[1];
+    dash = header[52];
+    c = header[54];
+  }
+  if (v0 !== 0x30 || v1 !== 0x30 || dash !== 0x2d) return undefined;
   // The low bit of the last hex digit is the sampled flag: '0'-'9' are 0x30-0x39, 'a'-'f' 0x61-0x66.
-  const c = at(54);
-  const sampled = c >= 0x30 && c <= 0x39 ? (c & 1) === 1 : c >= 0x61 && c <= 0x66 ? (c & 1) === 0 : undefined;
-  return sampled === undefined ? undefined : !sampled;
+  if (c >= 0x30 && c <= 0x39) return (c & 1) === 0;
+  if (c >= 0x61 && c <= 0x66) return (c & 1) === 1;
+  return undefined;
 }
 
 /**
@@ -194,6 +205,7 @@ class PresetTraceIds implements IdGenerator {
 }
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
+const PROCESS_OPTIONS = Object.freeze({ kind: SpanKind.CONSUMER });
 
 /** Where a consumed message came from, for its span. */
 export interface ConsumedFrom {
@@ -314,8 +326,12 @@ export function createTracing(cfg: TracingConfig, clientId: string, exporter?: S
     startProcess: (from, message) => {
       const header = message.headers[TRACEPARENT_HEADER];
       if (skipUnsampledParents && notSampledTraceparent(header) === true) return undefined;
-      const span = tracer.startSpan(`process ${from.topic}`, { kind: SpanKind.CONSUMER, attributes: processAttributes(from, message) }, header === undefined ? ROOT_CONTEXT : parentOf(message.headers));
-      return span.isRecording() ? span : undefined;
+      // No attributes for the sampler (it needs none but error.type): the SDK checks and copies
+      // them twice when given at the start, once when set on a span it kept.
+      const span = tracer.startSpan(`process ${from.topic}`, PROCESS_OPTIONS, header === undefined ? ROOT_CONTEXT : parentOf(message.headers));
+      if (!span.isRecording()) return undefined;
+      span.setAttributes(processAttributes(from, message));
+      return span;
     },
     processFailed: (span, from, message, startTimeMs, errorType, error) => {
       const failed =

@@ -102,4 +102,24 @@ describe('tracing', () => {
     expect(failed.spanContext().traceId).toBe(sent.span.spanContext().traceId);
     expect(failed.status).toEqual({ code: 2, message: 'not acknowledged within SEND_TIMEOUT_MS' });
   });
+
+  it("at ratio 0: the consumer follows the sampled bit of the header's flags, from a Buffer or a string", async () => {
+    const { tracing, exporter } = tracingAt('0');
+    const header = (flags: string) => `00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-${flags}`;
+    // Bit 0 of the flags byte is "sampled"; the other bits do not matter here.
+    const sampled = ['01', '03', '0b', 'ff'];
+    const notSampled = ['00', '02', '0a', 'fe'];
+    for (const flags of [...sampled, ...notSampled]) {
+      const asBuffer = tracing.startProcess(FROM, incoming({ traceparent: header(flags) }));
+      const asString = tracing.startProcess(FROM, { ...incoming({}), headers: { traceparent: header(flags) } });
+      expect([flags, asBuffer !== undefined, asString !== undefined]).toEqual([flags, sampled.includes(flags), sampled.includes(flags)]);
+      asBuffer?.end();
+      asString?.end();
+    }
+    // Not a version-00 traceparent the quick check can read (upper-case hex): no parent, so the ratio (0) decides.
+    expect(tracing.startProcess(FROM, incoming({ traceparent: header('01').toUpperCase() }))).toBeUndefined();
+    const spans = await exported(tracing, exporter);
+    expect(spans).toHaveLength(sampled.length * 2);
+    expect(spans[0].attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.operation.name': 'process', 'messaging.kafka.offset': 41 });
+  });
 });
