@@ -9,7 +9,8 @@ import { BenchContext, ThroughputRun, consumeWithService, freshTopic, produceWit
  * What tracing costs the services: producer and consumer throughput with tracing off, at the
  * sampling ratio workloads-stack deploys, and with every trace kept, each exporting to a real
  * trace backend (the bench's own Jaeger). The consumer reads a topic the producer filled at the
- * same setting, so it sees the headers, and the sampling decisions, it would see deployed.
+ * same setting, so it sees the headers, and the sampling decisions, it would see deployed. The
+ * records written at the default sampling are read once more with tracing off: the headers' share.
  */
 
 /** One tracing setting: its name in the report and the services' OTel variables. */
@@ -30,8 +31,18 @@ export interface TracingSettingResult extends TracingSetting {
   readonly consumerCost: number;
 }
 
+/** The consumer with tracing off on the records written at the default sampling: what their trace headers alone cost it. */
+export interface PropagationOnlyResult {
+  readonly consumer: readonly ThroughputRun[];
+  readonly medianConsumerMessagesPerSecond: number;
+  /** 1 - its median / the median with tracing off (records without headers). */
+  readonly consumerCost: number;
+}
+
 export interface TracingCost {
   readonly settings: readonly TracingSettingResult[];
+  /** Absent in results written before it was measured. */
+  readonly propagationOnly?: PropagationOnlyResult;
   /** The backend the spans went to. */
   readonly backend: string;
 }
@@ -66,6 +77,7 @@ export async function tracingSection(ctx: BenchContext, runs: number, messages: 
   try {
     const produced = new Map<string, ThroughputRun[]>(TRACING_SETTINGS.map((s) => [s.name, []]));
     const consumed = new Map<string, ThroughputRun[]>(TRACING_SETTINGS.map((s) => [s.name, []]));
+    const headersOnly: ThroughputRun[] = [];
     for (let i = 1; i <= runs; i++) {
       for (let j = 0; j < TRACING_SETTINGS.length; j++) {
         const setting = TRACING_SETTINGS[(i - 1 + j) % TRACING_SETTINGS.length];
@@ -74,6 +86,12 @@ export async function tracingSection(ctx: BenchContext, runs: number, messages: 
         const p = await produceWithService(ctx, topic, messages, env);
         const c = await consumeWithService(ctx, topic, messages, env);
         ctx.log(`tracing run ${i}/${runs}, ${setting.label}: producer ${rate(p)}, consumer ${rate(c)}`);
+        if (setting.name === 'default') {
+          // The same records again, by a consumer with tracing off: the headers' share of the cost.
+          const h = await consumeWithService(ctx, topic, messages, {});
+          ctx.log(`tracing run ${i}/${runs}, tracing off on records written at the default sampling: consumer ${rate(h)}`);
+          headersOnly.push(h);
+        }
         produced.get(setting.name)!.push(p);
         consumed.get(setting.name)!.push(c);
         await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] });
@@ -83,6 +101,7 @@ export async function tracingSection(ctx: BenchContext, runs: number, messages: 
     const off = { producer: medianOf(produced.get('off')!), consumer: medianOf(consumed.get('off')!) };
     return {
       backend: `Jaeger ${jaeger.version} (in memory), OTLP/HTTP on 127.0.0.1`,
+      propagationOnly: { consumer: headersOnly, medianConsumerMessagesPerSecond: medianOf(headersOnly), consumerCost: 1 - medianOf(headersOnly) / off.consumer },
       settings: TRACING_SETTINGS.map((s) => {
         const p = medianOf(produced.get(s.name)!);
         const c = medianOf(consumed.get(s.name)!);

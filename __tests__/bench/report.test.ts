@@ -81,6 +81,7 @@ function syntheticResults(): BenchResults {
         { name: 'default', label: 'default sampling (10 %)', ratio: 0.1, producer: [run(9700)], consumer: [run(19_400)], medianProducerMessagesPerSecond: 9700, medianConsumerMessagesPerSecond: 19_400, producerCost: 0.03, consumerCost: 0.03 },
         { name: 'all', label: 'every trace (100 %)', ratio: 1, producer: [run(8000)], consumer: [run(16_000)], medianProducerMessagesPerSecond: 8000, medianConsumerMessagesPerSecond: 16_000, producerCost: 0.2, consumerCost: 0.2 },
       ],
+      propagationOnly: { consumer: [run(19_800)], medianConsumerMessagesPerSecond: 19_800, consumerCost: 0.01 },
     },
     synth: { projectSeconds: [12, 13, 12.5], bareSeconds: [8, 8.5, 9], medianProjectSeconds: 12.5, medianBareSeconds: 8.5, ratio: 12.5 / 8.5 },
     npmTest: { source: '.cache/jest-results.json', wallSeconds: 1260, tests: 612, failed: 0, finishedAt: '2025-01-31T11:00:00.000Z' },
@@ -157,6 +158,7 @@ describe('bench reporting', () => {
     expect(md).toContain('| ratio | **1.47x** | |');
     expect(md).toContain('| default sampling (10 %) | 9,700 | 3.0 % | 19,400 | **3.0 %** | 9,700 | 19,400 |');
     expect(md).toContain('| tracing off | 10,000 |  | 20,000 |  | 10,000 | 20,000 |');
+    expect(md).toContain('| tracing off, on the records written at the default sampling (their headers alone) | | | 19,800 | 1.0 % | | 19,800 |');
     expect(md).toContain('21.0 min wall time for 612 tests (0 failed), read from the last recorded run');
 
     // The chart: Vega's SVG with every figure as text, and resvg's PNG of it at the SVG's size.
