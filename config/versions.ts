@@ -93,9 +93,10 @@ export const versions = {
     },
     /** Grafana Tempo, single binary (Tempo 2.10.8): the traces Alloy receives over OTLP. */
     tempo: {
-      repository: 'https://grafana.github.io/helm-charts',
+      // The chart moved to the community repository (grafana-community/helm-charts) in January 2026, as Loki's did.
+      repository: 'https://grafana-community.github.io/helm-charts',
       chart: 'tempo',
-      // renovate: datasource=helm depName=tempo registryUrl=https://grafana.github.io/helm-charts
+      // renovate: datasource=helm depName=tempo registryUrl=https://grafana-community.github.io/helm-charts
       version: '2.2.4',
     },
   } satisfies Record<string, ChartPin>,
