@@ -79,7 +79,7 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
           ]
         : []),
       '',
-      `Each round runs the three settings, starting with a different one each round: the producer service fills a fresh topic, then the consumer service reads it, both with the OTel variables workloads-stack sets (parentbased_traceidratio; off: none set), exporting to ${r.tracing.backend}. The consumer follows the producer's sampling decision from the traceparent header, so it keeps the share of traces the producer kept. At the default sampling the records are then read a second time by the consumer with tracing off: what their trace headers alone cost it (kafkajs decodes every header of every record). Cost: 1 - median / median with tracing off.`,
+      `Each round runs the three settings, starting with a different one each round: the producer service at its defaults fills a fresh topic (its throughput), then fills another in full batches (BATCH_SIZE 1000, LINGER_MS 1000: a slower producer would otherwise leave smaller batches, which cost the consumer more per record), which the consumer service reads; both with the OTel variables workloads-stack sets (parentbased_traceidratio; off: none set), exporting to ${r.tracing.backend}. The consumer follows the producer's sampling decision from the traceparent header, so it keeps the share of traces the producer kept. At the default sampling the records are then read a second time by the consumer with tracing off: what their trace headers alone cost it (kafkajs decodes every header of every record). Cost: 1 - median / median with tracing off.`,
       '',
     );
   }
