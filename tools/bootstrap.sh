@@ -38,7 +38,8 @@ npm_config_nodedir="$(dirname "$node_bin")"
 export npm_config_nodedir
 if [ ! -d node_modules ] || [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "bootstrap: installing Node.js dependencies under Node.js $(node --version) (npm ci)..."
-  npm ci --no-audit --no-fund --loglevel=error
+  # --prefer-offline: what the npm cache holds (checked against the lock file's integrity) is not fetched again.
+  npm ci --prefer-offline --no-audit --no-fund --loglevel=error
   node --version > "$stamp"
 elif [ "$(cat "$stamp")" != "$(node --version)" ]; then
   echo "bootstrap: rebuilding native addons for Node.js $(node --version) (npm rebuild)..."

@@ -135,6 +135,9 @@ async function providerBindings(cli: string): Promise<void> {
   done();
 }
 
+/** How long the project's plans and applies wait for a state lock another run holds. */
+export const STATE_LOCK_TIMEOUT = '5m';
+
 function writeToolchainEnv({ cli, terraform, opentofu }: Clis): void {
   const env = {
     TF_CLI_CONFIG_FILE: paths.cliConfig,
@@ -145,6 +148,11 @@ function writeToolchainEnv({ cli, terraform, opentofu }: Clis): void {
     CHECKPOINT_DISABLE: '1',
     // Never wait for an answer: an unset variable fails at once, where cdktf would hang on its terminal.
     TF_INPUT: '0',
+    // A state lock held by another run (a concurrent deploy, or PostgreSQL's database-wide lock
+    // while another stack creates its first state) is waited for, not failed on at once.
+    TF_CLI_ARGS_plan: `-lock-timeout=${STATE_LOCK_TIMEOUT}`,
+    TF_CLI_ARGS_apply: `-lock-timeout=${STATE_LOCK_TIMEOUT}`,
+    TF_CLI_ARGS_destroy: `-lock-timeout=${STATE_LOCK_TIMEOUT}`,
     KAFKA_PLATFORM_KAFKA_LIBS: paths.kafkaLibs,
     KAFKA_PLATFORM_ACTIONLINT: paths.actionlint,
   };

@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
@@ -53,11 +53,17 @@ const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
  * Runs a shell command line in the project root, asynchronously (the test process keeps
  * serving the simulated operator meanwhile), with `env` added to the environment.
  */
-export function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs = 30 * 60_000, abortWhen?: () => Promise<string | undefined>): Promise<CommandRun> {
+export function runCommand(
+  command: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 30 * 60_000,
+  abortWhen?: () => Promise<string | undefined>,
+  cwd: string = PROJECT_ROOT,
+): Promise<CommandRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     // Detached: its own process group, so a stop reaches terraform under cdktf too.
-    const child = spawn('bash', ['-c', command], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', ['-c', command], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const collect = (d: Buffer) => (output += d.toString());
     child.stdout.on('data', collect);
@@ -98,6 +104,25 @@ export function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs = 
       resolve({ command, status: code ?? -1, output: clean, seconds: (Date.now() - started) / 1000, logFile });
     });
   });
+}
+
+/**
+ * A fresh checkout of the project in `dir`, as `actions/checkout` gives a runner: the files git
+ * tracks or would track (the work tree's own, uncommitted edits included), and nothing it ignores,
+ * so no `.cache/`, `state/`, `cdktf.out/` or node_modules of this clone come along.
+ */
+export function freshCheckout(dir: string): string {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: PROJECT_ROOT })
+    .toString()
+    .split('\0')
+    .filter((f) => f && fs.existsSync(path.join(PROJECT_ROOT, f)));
+  for (const file of files) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(dir, file));
+    fs.chmodSync(path.join(dir, file), fs.statSync(path.join(PROJECT_ROOT, file)).mode);
+  }
+  return dir;
 }
 
 /** One step of a workflow job: its command line and its `env:` block, as written. */

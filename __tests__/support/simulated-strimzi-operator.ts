@@ -101,9 +101,12 @@ export class SimulatedStrimziOperator {
   start(intervalMs = 500): void {
     const loop = async () => {
       if (this.stopped) return;
-      this.running = this.reconcile().catch((err: Error) => {
-        this.lastError = err.message;
-      });
+      this.running = this.reconcile().then(
+        () => (this.lastError = undefined),
+        (err: Error) => {
+          this.lastError = err.message;
+        },
+      );
       await this.running;
       if (!this.stopped) this.timer = setTimeout(loop, intervalMs);
     };
@@ -126,7 +129,9 @@ export class SimulatedStrimziOperator {
   async notReadyMessage(name: string): Promise<string | undefined> {
     const kafka = await this.api.find(resourcePath('kafka.strimzi.io', 'v1', 'kafkas', name, this.namespace));
     const c = (kafka?.status?.conditions ?? []).find((x: { type: string }) => x.type === 'NotReady');
-    return c ? `${c.reason}: ${c.message}` : undefined;
+    // A reconcile that threw leaves the last status in place: its error is the news.
+    const failed = this.lastError ? ` (the simulation's last reconcile failed: ${this.lastError})` : '';
+    return c ? `${c.reason}: ${c.message}${failed}` : undefined;
   }
 
   private list(plural: string, group = 'kafka.strimzi.io', version = 'v1'): Promise<KubeObject[]> {
