@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { environments } from '../config';
+import { TracedService, environments, serviceSamplerEnv } from '../config';
 import { LocalJaeger, jaegerDown, jaegerUp } from '../tools/local-jaeger';
 import { CACHE_DIR } from '../tools/paths';
 import { median } from './stats';
@@ -59,10 +59,10 @@ export const TRACING_SETTINGS: readonly TracingSetting[] = [
 /** The bench's own trace backend: ports and files apart from `npm start`'s and the tests'. */
 const JAEGER = { dir: path.join(CACHE_DIR, 'bench', 'jaeger'), otlpPort: 29348, queryPort: 29716, maxTraces: 50_000 };
 
-function serviceEnv(setting: TracingSetting, jaeger: LocalJaeger): Record<string, string> {
+function serviceEnv(setting: TracingSetting, jaeger: LocalJaeger, service: TracedService): Record<string, string> {
   if (setting.ratio === undefined) return {};
   // As workloads-stack deploys it, with the SDK's default batch limits.
-  return { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(setting.ratio) };
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, ...serviceSamplerEnv(service, setting.ratio) };
 }
 
 const rate = (r: ThroughputRun) => `${Math.round(r.messagesPerSecond).toLocaleString('en-US')} msg/s`;
@@ -90,12 +90,13 @@ export async function tracingSection(ctx: BenchContext, runs: number, messages: 
     for (let i = 1; i <= runs; i++) {
       for (let j = 0; j < TRACING_SETTINGS.length; j++) {
         const setting = TRACING_SETTINGS[(i - 1 + j) % TRACING_SETTINGS.length];
-        const env = serviceEnv(setting, jaeger);
+        const producerEnv = serviceEnv(setting, jaeger, 'producer');
+        const consumerEnv = serviceEnv(setting, jaeger, 'consumer');
         const sent = await freshTopic(ctx, `tracing-${setting.name}-${i}-p`);
-        const p = await produceWithService(ctx, sent, messages, env);
+        const p = await produceWithService(ctx, sent, messages, producerEnv);
         await ctx.admin.deleteTopics({ topics: [sent, `${sent}.dlq`] });
         const topic = await freshTopic(ctx, `tracing-${setting.name}-${i}`);
-        await produceWithService(ctx, topic, messages, { ...env, ...FULL_BATCHES });
+        await produceWithService(ctx, topic, messages, { ...producerEnv, ...FULL_BATCHES });
         // At the default sampling the same records are also read with tracing off (the headers'
         // share of the cost), before or after the traced read by turns, so neither order favours one.
         const headersOnlyRead = async () => {
@@ -104,7 +105,7 @@ export async function tracingSection(ctx: BenchContext, runs: number, messages: 
           headersOnly.push(h);
         };
         if (setting.name === 'default' && i % 2 === 1) await headersOnlyRead();
-        const c = await consumeWithService(ctx, topic, messages, env);
+        const c = await consumeWithService(ctx, topic, messages, consumerEnv);
         ctx.log(`tracing run ${i}/${runs}, ${setting.label}: producer ${rate(p)}, consumer ${rate(c)}`);
         if (setting.name === 'default' && i % 2 === 0) await headersOnlyRead();
         produced.get(setting.name)!.push(p);

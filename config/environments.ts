@@ -204,9 +204,10 @@ export interface ServicesConfig {
    */
   readonly autoscaling: { readonly lagThreshold: number };
   /**
-   * Share of new traces the services keep (OTEL_TRACES_SAMPLER=parentbased_traceidratio, this
-   * as OTEL_TRACES_SAMPLER_ARG), 0 to 1; error and DLQ traces are kept whatever it is. The cost
-   * of the default is measured by bench/ (docs/observability.md, "Traces").
+   * Share of messages the producer traces (OTEL_TRACES_SAMPLER=parentbased_traceidratio, this
+   * as OTEL_TRACES_SAMPLER_ARG), 0 to 1; the consumer continues those traces and no others
+   * (config/tracing.ts), and error and DLQ traces are kept whatever it is. The cost of the
+   * default is measured by bench/ (docs/observability.md, "What tracing costs").
    */
   readonly traceSampleRatio: number;
 }

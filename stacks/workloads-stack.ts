@@ -10,7 +10,7 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { versions } from '../config';
+import { serviceSamplerEnv, versions } from '../config';
 import { CONSUMER_GROUP } from '../config/topics';
 import { dnsEgressPeers } from '../modules/cluster-dns';
 import { ConsumerScaledObject } from '../modules/consumer-autoscaling';
@@ -180,8 +180,8 @@ export class WorkloadsStack extends PlatformStack {
             // Spans go to Alloy in the monitoring namespace over OTLP/HTTP, which forwards them to Tempo.
             { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: alloyOtlpUrl(props.monitoringNamespace) },
             { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
-            { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
-            { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(env.services.traceSampleRatio) },
+            // The producer samples each message's trace; the consumer continues only those.
+            ...Object.entries(serviceSamplerEnv(s, env.services.traceSampleRatio)).map(([name, value]) => ({ name, value })),
             { name: 'OTEL_SERVICE_NAME', value: s },
             {
               name: 'OTEL_RESOURCE_ATTRIBUTES',

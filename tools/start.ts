@@ -17,7 +17,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as path from 'path';
 import * as readline from 'readline';
 import { App } from 'cdktf';
-import { loadConfig, localBootstrapServers } from '../config';
+import { loadConfig, localBootstrapServers, serviceSamplerEnv } from '../config';
 import { POSTS_DLQ_TOPIC, POSTS_TOPIC, CONSUMER_GROUP } from '../config/topics';
 import { LocalKafkaStack } from '../stacks/local-kafka-stack';
 import { jmxExporterArgs } from './jmx-exporter';
@@ -118,13 +118,12 @@ async function main(): Promise<number> {
     jaegerStarted = true;
     done();
     // The standard OTel variables, as workloads-stack sets them on Kubernetes; spans leave within half a second.
-    const tracing = {
+    const tracing = (service: 'producer' | 'consumer') => ({
       OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: String(env.services.traceSampleRatio),
+      ...serviceSamplerEnv(service, env.services.traceSampleRatio),
       OTEL_BSP_SCHEDULE_DELAY: '500',
       OTEL_RESOURCE_ATTRIBUTES: `deployment.environment.name=${env.name}`,
-    };
+    });
 
     const prefix = `start-${Date.now().toString(36)}`;
     const received: Received = { ids: new Set(), total: 0 };
@@ -133,7 +132,7 @@ async function main(): Promise<number> {
     let ready: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (ready = resolve));
     // Debug: the per-message lines tell which messages arrived.
-    consumer = startService('consumer', { KAFKA_TOPIC: POSTS_TOPIC, KAFKA_DLQ_TOPIC: POSTS_DLQ_TOPIC, KAFKA_GROUP_ID: CONSUMER_GROUP, HTTP_PORT: '0', LOG_LEVEL: 'debug', ...tracing }, (line) => {
+    consumer = startService('consumer', { KAFKA_TOPIC: POSTS_TOPIC, KAFKA_DLQ_TOPIC: POSTS_DLQ_TOPIC, KAFKA_GROUP_ID: CONSUMER_GROUP, HTTP_PORT: '0', LOG_LEVEL: 'debug', ...tracing('consumer') }, (line) => {
       if (line.event === 'start') ready();
       if (line.event === 'message' && typeof line.id === 'string' && line.id.startsWith(`${prefix}-`)) {
         received.total++;
@@ -151,7 +150,7 @@ async function main(): Promise<number> {
 
     done = step(`producer: ${messages} messages to ${POSTS_TOPIC}`);
     let sent = 0;
-    producer = startService('producer', { KAFKA_TOPIC: POSTS_TOPIC, MESSAGE_COUNT: String(messages), MESSAGE_ID_PREFIX: prefix, HTTP_PORT: '0', ...tracing }, (line) => {
+    producer = startService('producer', { KAFKA_TOPIC: POSTS_TOPIC, MESSAGE_COUNT: String(messages), MESSAGE_ID_PREFIX: prefix, HTTP_PORT: '0', ...tracing('producer') }, (line) => {
       if (line.event === 'summary' && typeof line.sent === 'number') sent = line.sent;
     });
     const producerCode = await unlessInterrupted(exited(producer));

@@ -49,7 +49,7 @@ export class ServiceProcess {
         HTTP_PORT: '0',
         LOG_LEVEL: 'debug',
         ...(compiledDir ? { NODE_PATH: path.join(PROJECT_ROOT, 'node_modules') } : {}),
-        ...testTracingEnv(),
+        ...testTracingEnv(service),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

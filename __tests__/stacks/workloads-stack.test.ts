@@ -217,17 +217,21 @@ describe('workloads-stack', () => {
     });
   });
 
-  test('points both services at Alloy with the standard OTEL_* variables, which the services accept', () => {
+  test('points both services at Alloy with the standard OTEL_* variables, which the services accept: the producer samples by ratio, the consumer continues only its traces', () => {
+    const expected = {
+      producer: { sampler: 'parentbased_traceidratio', ratio: String(env.services.traceSampleRatio), samplerRatio: env.services.traceSampleRatio },
+      consumer: { sampler: 'parentbased_always_off', ratio: undefined, samplerRatio: 1 },
+    };
     for (const [service, spec] of [['producer', job.spec.template.spec], ['consumer', deployment.spec.template.spec]] as const) {
       const envList = spec.container[0].env as { name: string; value?: string; value_from?: TerraformJson }[];
       const vars = Object.fromEntries(envList.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
       expect(vars.OTEL_EXPORTER_OTLP_ENDPOINT).toMatch(/^http:\/\/alloy\.\$\{data\.terraform_remote_state\.[^.]+addons-stack\.outputs\.[^}]+\}\.svc\.cluster\.local:4318$/);
       expect(vars).toMatchObject({
         OTEL_SERVICE_NAME: service,
-        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-        OTEL_TRACES_SAMPLER_ARG: String(env.services.traceSampleRatio),
+        OTEL_TRACES_SAMPLER: expected[service].sampler,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       });
+      expect(vars.OTEL_TRACES_SAMPLER_ARG).toBe(expected[service].ratio);
       // Kubernetes expands $(VAR) only from variables defined before it in the list.
       const at = (name: string) => envList.findIndex((e) => e.name === name);
       for (const v of ['POD_NAME', 'POD_NAMESPACE', 'NODE_NAME']) {
@@ -246,8 +250,8 @@ describe('workloads-stack', () => {
         enabled: true,
         tracesUrl: 'http://alloy.monitoring.svc.cluster.local:4318/v1/traces',
         serviceName: service,
-        sampler: 'parentbased_traceidratio',
-        samplerRatio: env.services.traceSampleRatio,
+        sampler: expected[service].sampler,
+        samplerRatio: expected[service].samplerRatio,
       });
       expect(tracing.resourceAttributes).toMatchObject({ 'k8s.namespace.name': 'pod_namespace-1', 'k8s.pod.name': 'pod_name-1', 'service.namespace': 'kafka-platform' });
     }

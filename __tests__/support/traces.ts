@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { environments } from '../../config';
+import { TracedService, environments, serviceSamplerEnv } from '../../config';
 import { jaegerDown, jaegerUp } from '../../tools/local-jaeger';
 import { CACHE_DIR } from '../../tools/paths';
 
@@ -24,12 +24,8 @@ export async function testTraceBackendDown(log: (line: string) => void): Promise
 }
 
 /** The OTel variables a test's service gets; none when the run has no trace backend (a suite run on its own with a no-op setup). */
-export function testTracingEnv(): Record<string, string> {
+export function testTracingEnv(service: TracedService): Record<string, string> {
   const endpoint = process.env[TEST_OTLP_ENDPOINT_VARIABLE];
   if (!endpoint) return {};
-  return {
-    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-    OTEL_TRACES_SAMPLER_ARG: String(environments.dev.services.traceSampleRatio),
-  };
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ...serviceSamplerEnv(service, environments.dev.services.traceSampleRatio) };
 }

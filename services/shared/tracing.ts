@@ -5,9 +5,10 @@
  * the DLQ record carries on. Spans carry Kafka coordinates only (topic, partition, offset, group),
  * never a key, a payload or other content.
  *
- * Cost: with tracing off the services never call into this module. Sampled out, a consumed
- * message whose producer did not sample it costs one look at two bytes of its traceparent
- * header, and a produced message a trace id, the sampler's decision and one header: no span. Error and DLQ spans are always kept: they are
+ * Cost: with tracing off the services never call into this module. A produced message whose
+ * trace is sampled out costs a trace id and the sampler's decision: no span, no header. A consumed
+ * record without a header costs one property lookup (the consumer starts no trace of its own:
+ * config/tracing.ts); one whose sender sampled it out, one look at two bytes of its traceparent. Error and DLQ spans are always kept: they are
  * started with `error.type` set, which the sampler keeps whatever the ratio, and are exported
  * through a queue of their own, so a flood of ordinary spans cannot push them out.
  */
@@ -219,7 +220,8 @@ export interface Tracing {
   readonly tracer: Tracer;
   /**
    * Starts the producer span of one message to `topic`/`partition` and returns the message with
-   * its trace context added to the headers. End the span when the send is acknowledged.
+   * its trace context added to the headers; a message whose trace is sampled out is returned as it
+   * is, with no header, and a span that records nothing. End the span when the send is acknowledged.
    */
   startSend(topic: string, partition: number, message: OutgoingMessage): { readonly message: OutgoingMessage; readonly span: Span };
   /** Ends a producer span whose send failed; a span that was sampled out is replaced by a kept error span. */
@@ -268,6 +270,8 @@ export function createTracing(cfg: TracingConfig, clientId: string, exporter?: S
   const tracer = provider.getTracer('kafka-platform-services');
   // Only the parent-based samplers drop a span because its remote parent was not sampled.
   const skipUnsampledParents = cfg.sampler.startsWith('parentbased_');
+  // A sampler that keeps no new trace: only a record's header can start a span.
+  const rootNeverSampled = cfg.sampler === 'parentbased_always_off' || cfg.sampler === 'always_off';
 
   const parentOf = (headers: Headers): Context => {
     const ctx = traceparentOf({ headers });
@@ -296,16 +300,17 @@ export function createTracing(cfg: TracingConfig, clientId: string, exporter?: S
   return {
     tracer,
     startSend: (topic, partition, message) => {
-      const headers: Record<string, string | Buffer> = message.headers ? { ...message.headers } : {};
       // A new trace per message: decided here on its trace id, so a message sampled out costs no span.
       const traceId = ids.generateTraceId();
-      let span: Span;
       if (sampler.shouldSample(ROOT_CONTEXT, traceId, `send ${topic}`, SpanKind.PRODUCER, NO_ATTRIBUTES, []).decision === SamplingDecision.NOT_RECORD) {
-        span = trace.wrapSpanContext({ traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE });
-      } else {
-        ids.next = traceId;
-        span = tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: sendAttributes(topic, partition) }, ROOT_CONTEXT);
+        // No header either: 48 random hex digits gzip cannot shrink, which every broker would
+        // store and every consumer decode for a trace nobody keeps (docs/observability.md).
+        // The context stays on the span, for a kept error span should the send fail.
+        return { message, span: trace.wrapSpanContext({ traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE }) };
       }
+      ids.next = traceId;
+      const span = tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: sendAttributes(topic, partition) }, ROOT_CONTEXT);
+      const headers: Record<string, string | Buffer> = message.headers ? { ...message.headers } : {};
       injectInto(headers, span.spanContext());
       return { message: { key: message.key, value: message.value, headers }, span };
     },
@@ -325,6 +330,8 @@ export function createTracing(cfg: TracingConfig, clientId: string, exporter?: S
     },
     startProcess: (from, message) => {
       const header = message.headers[TRACEPARENT_HEADER];
+      // The consumer as deployed: a record its producer did not trace costs one property lookup.
+      if (header === undefined && rootNeverSampled) return undefined;
       if (skipUnsampledParents && notSampledTraceparent(header) === true) return undefined;
       // No attributes for the sampler (it needs none but error.type): the SDK checks and copies
       // them twice when given at the start, once when set on a span it kept.

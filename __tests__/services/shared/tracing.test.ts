@@ -22,8 +22,8 @@ class KeepingExporter extends InMemorySpanExporter {
   }
 }
 
-function tracingAt(ratio: string): { tracing: Tracing; exporter: KeepingExporter } {
-  const r = new EnvReader({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio });
+function tracingAt(ratio: string, sampler: Record<string, string> = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio }): { tracing: Tracing; exporter: KeepingExporter } {
+  const r = new EnvReader({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...sampler });
   const cfg = readTracingConfig(r, 'test');
   r.done();
   const exporter = new KeepingExporter();
@@ -59,15 +59,47 @@ describe('tracing', () => {
     expect(proc.attributes).toMatchObject({ 'messaging.kafka.offset': 41, 'messaging.destination.partition.id': '3', 'messaging.consumer.group.name': 'posts-consumer' });
   });
 
-  it('at ratio 0: the context still travels, flagged not sampled, and the consumer does no span work for it', async () => {
+  it('at ratio 0: the record is sent as it was given, without a trace header, and nothing is exported', async () => {
     const { tracing, exporter } = tracingAt('0');
-    const sent = tracing.startSend('posts', 0, { key: null, value: 'v' });
-    expect(String(sent.message.headers!.traceparent)).toMatch(/-00$/);
+    const given = { key: null, value: 'v', headers: { other: 'kept' } };
+    const sent = tracing.startSend('posts', 0, given);
+    expect(sent.message).toBe(given);
+    expect(sent.message.headers).toEqual({ other: 'kept' });
+    expect(sent.span.isRecording()).toBe(false);
     sent.span.end();
-    expect(tracing.startProcess(FROM, incoming(sent.message.headers as Record<string, string>))).toBeUndefined();
-    // No header at all: a new trace, sampled by the ratio.
-    expect(tracing.startProcess(FROM, incoming({}))).toBeUndefined();
     expect(await exported(tracing, exporter)).toEqual([]);
+  });
+
+  it('at a ratio between 0 and 1: exactly the records whose trace was kept carry a traceparent, and each is flagged sampled', async () => {
+    const { tracing, exporter } = tracingAt('0.25');
+    // Whether each span records, read before it ends (an ended span records nothing).
+    const sent = Array.from({ length: 2000 }, () => tracing.startSend('posts', 0, { key: null, value: 'v' })).map((s) => ({ ...s, kept: s.span.isRecording() }));
+    for (const s of sent) s.span.end();
+    const withHeader = sent.filter((s) => s.message.headers?.traceparent !== undefined);
+    expect(withHeader.every((s) => s.kept && /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/.test(String(s.message.headers!.traceparent)))).toBe(true);
+    expect(sent.filter((s) => s.kept)).toHaveLength(withHeader.length);
+    // 500 expected; six standard deviations (about 116) either side.
+    expect(withHeader.length).toBeGreaterThan(384);
+    expect(withHeader.length).toBeLessThan(616);
+    expect(await exported(tracing, exporter)).toHaveLength(withHeader.length);
+  });
+
+  it("the consumer's deployed sampler (parentbased_always_off): a record with no header is not traced, one with a sampled header is, as the producer's child", async () => {
+    const { tracing, exporter } = tracingAt('', { OTEL_TRACES_SAMPLER: 'parentbased_always_off' });
+    expect(tracing.startProcess(FROM, incoming({}))).toBeUndefined();
+    expect(tracing.startProcess(FROM, incoming({ other: 'x' }))).toBeUndefined();
+    const span = tracing.startProcess(FROM, incoming({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }));
+    expect(span).toBeDefined();
+    span!.end();
+    // A failure of an untraced record is still kept, in a trace of its own.
+    const m = incoming({});
+    const failed = tracing.processFailed(undefined, FROM, m, Date.now(), INVALID_MESSAGE_ERROR, 'not JSON');
+    failed.end();
+    const spans = await exported(tracing, exporter);
+    expect(spans.map((s) => [s.parentSpanContext?.spanId, s.status.code])).toEqual([
+      ['b7ad6b7169203331', 0],
+      [undefined, 2],
+    ]);
   });
 
   it('at ratio 0: a dead-lettered message still gets its error span and DLQ span, and the DLQ record a sampled context', async () => {
@@ -94,7 +126,7 @@ describe('tracing', () => {
     expect(byName['send posts.dlq'].events.map((e) => [e.name, e.attributes?.['exception.message']])).toEqual([['exception', 'not JSON']]);
   });
 
-  it('at ratio 0: a failed send is recorded as a kept error span in the trace its header named', async () => {
+  it('at ratio 0: a failed send is recorded as a kept error span in the trace it was given', async () => {
     const { tracing, exporter } = tracingAt('0');
     const sent = tracing.startSend('posts', 1, { key: null, value: 'v' });
     tracing.endSendFailed(sent.span, 'posts', 1, new Error('not acknowledged within SEND_TIMEOUT_MS'));
