@@ -50,6 +50,7 @@ const COMPANIONS: Record<string, string> = {
   'providers.helm.goVersion': 'providers.helm.version',
   'kafka.metadataVersion': 'kafka.version', // the later second step of a Kafka upgrade (docs/upgrades.md)
   'imageTools.debianSuite': 'images.nodeRuntime', // the Debian release the distroless runtime is built on
+  'traceBackend.jaeger.release': 'traceBackend.jaeger.goVersion', // Jaeger's v2.x tag on the commit of the module's v1.x tag
 };
 /** Copied from a release's files: the table of Kafka versions Strimzi supports moves with the Strimzi chart. */
 const COMPANION_PREFIXES: Record<string, string> = { 'strimziSupportedKafka.': 'charts.strimzi.version' };

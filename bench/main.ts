@@ -6,6 +6,7 @@
  *
  *   npm run bench                                  # everything, results in bench/results/
  *   npm run bench -- --only producer,consumer      # some sections, results in .cache/bench/results/
+ *   npm run bench -- --only tracing                # what tracing costs the services (off, default sampling, 100 %)
  *   npm run bench -- --runs 5 --messages 500000
  */
 import { spawnSync } from 'child_process';
@@ -27,8 +28,9 @@ import { median, medianPercentiles } from './stats';
 import { timeSynth, toolchainEnv, writeBareApp } from './synth';
 import { lastTestRun } from './test-time';
 import { BenchContext, ThroughputRun, consumeWithKafkaTool, consumeWithKafkajsOnly, consumeWithService, freshTopic, produceWithKafkaTool, produceWithService } from './throughput';
+import { tracingSection } from './tracing';
 
-const SECTIONS = ['producer', 'consumer', 'latency', 'failover', 'synth'] as const;
+const SECTIONS = ['producer', 'consumer', 'tracing', 'latency', 'failover', 'synth'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -287,6 +289,10 @@ async function main(): Promise<void> {
         if (o.only.includes('consumer')) {
           log('== consumer service vs ConsumerPerformance');
           partial.consumer = await consumerSection(ctx, o);
+        }
+        if (o.only.includes('tracing')) {
+          log('== what tracing costs the services: off, default sampling, every trace');
+          partial.tracing = await tracingSection(ctx, o.runs, o.messages);
         }
         if (o.only.includes('latency')) {
           log(`== end-to-end latency: services at ${LATENCY_RATES.join(' and ')} msg/s vs EndToEndLatency`);

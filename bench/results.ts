@@ -3,6 +3,7 @@ import type { LatencyRun } from './latency';
 import type { Percentiles } from './stats';
 import type { TestRunTime } from './test-time';
 import type { ThroughputRun } from './throughput';
+import type { TracingCost } from './tracing';
 
 /** What `npm run bench` measured, as written to bench/results/latest.json. */
 export interface BenchResults {
@@ -12,6 +13,8 @@ export interface BenchResults {
   readonly settings: BenchSettings;
   readonly producer?: ThroughputComparison;
   readonly consumer?: ThroughputComparison;
+  /** Producer and consumer throughput with tracing off, at the default sampling and at 100 %. */
+  readonly tracing?: TracingCost;
   readonly latency?: LatencyComparison;
   readonly failover?: FailoverResult;
   readonly synth?: SynthResult;
@@ -116,6 +119,11 @@ export function judgeTargets(r: Omit<BenchResults, 'targets'>): TargetResult[] {
   if (r.consumer && clientOnly) {
     const ratio = r.consumer.median.serviceMessagesPerSecond / clientOnly.medianMessagesPerSecond;
     out.push({ name: 'consumer vs kafkajs alone', target: '>= 0.80x', actual: x(ratio), met: ratio >= 0.8 });
+  }
+  const defaultTracing = r.tracing?.settings.find((s) => s.name === 'default');
+  if (defaultTracing) {
+    const pct = defaultTracing.consumerCost * 100;
+    out.push({ name: 'consumer throughput lost to tracing at the default sampling', target: '<= 5 %', actual: `${pct.toFixed(1)} %`, met: pct <= 5 });
   }
   // Relative to Kafka's own EndToEndLatency in the same run: the machine's floor moves from run to run.
   const at1000 = r.latency?.service.find((s) => s.rate === 1000);

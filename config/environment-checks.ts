@@ -186,6 +186,10 @@ export function environmentFieldProblems(env: EnvironmentConfig): string[] {
   if (!Number.isInteger(lag) || (lag as number) < 1) {
     problems.push(`${at}.services.autoscaling.lagThreshold is ${JSON.stringify(lag)}: expected a whole number of messages of lag per consumer replica, at least 1, e.g. 5000`);
   }
+  const ratio = env.services.traceSampleRatio;
+  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
+    problems.push(`${at}.services.traceSampleRatio is ${ratio}: expected the share of traces to keep, a number from 0 to 1, e.g. 0.1`);
+  }
   if (env.kubernetes && env.kubernetes.configPath.trim() === '') problems.push(`${at}.kubernetes.configPath is empty: expected a kubeconfig path such as "~/.kube/config"`);
   if (env.kubernetes) {
     const kube = env.kubernetes;

@@ -203,6 +203,13 @@ export interface ServicesConfig {
    * aims at. Replicas stay between min(2, partitions) and the partition count of `posts`.
    */
   readonly autoscaling: { readonly lagThreshold: number };
+  /**
+   * Share of messages the producer traces (OTEL_TRACES_SAMPLER=parentbased_traceidratio, this
+   * as OTEL_TRACES_SAMPLER_ARG), 0 to 1; the consumer continues those traces and no others
+   * (config/tracing.ts), and error and DLQ traces are kept whatever it is. The cost of the
+   * default is measured by bench/ (docs/observability.md, "What tracing costs").
+   */
+  readonly traceSampleRatio: number;
 }
 
 /** Everything that differs between environments, in one typed object. */
@@ -274,6 +281,7 @@ const services: ServicesConfig = {
   resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
   // About 10 s of one consumer's measured rate (docs/services.md, "Tuning"): a backlog any longer adds a consumer.
   autoscaling: { lagThreshold: 5000 },
+  traceSampleRatio: 0.1,
 };
 const kafkaDefaults = {
   clusterName: 'platform',
@@ -299,7 +307,8 @@ export const environments: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     // The local OCI registry `npm run images` starts (tools/images/registry.ts): loopback only.
     imageRegistry: '127.0.0.1:29500/kafka-platform',
     charts: { type: 'repository' },
-    services,
+    // Every trace on one's own machine: the backend is in memory, and the volume is small.
+    services: { ...services, traceSampleRatio: 1 },
   },
   dev: {
     name: 'dev',

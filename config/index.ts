@@ -6,6 +6,8 @@ import { Versions, versions } from './versions';
 export * from './environments';
 export { OVERRIDE_VARIABLES } from './overrides';
 export { versions } from './versions';
+export { serviceSamplerEnv } from './tracing';
+export type { TracedService } from './tracing';
 export type { ChartPin, ProviderPin, Versions } from './versions';
 
 /** The variable (or cdktf context key) that selects the environment. */

@@ -91,6 +91,14 @@ export const versions = {
       // renovate: datasource=helm depName=keda registryUrl=https://kedacore.github.io/charts
       version: '2.20.2',
     },
+    /** Grafana Tempo, single binary (Tempo 2.10.8): the traces Alloy receives over OTLP. */
+    tempo: {
+      // The chart moved to the community repository (grafana-community/helm-charts) in January 2026, as Loki's did.
+      repository: 'https://grafana-community.github.io/helm-charts',
+      chart: 'tempo',
+      // renovate: datasource=helm depName=tempo registryUrl=https://grafana-community.github.io/helm-charts
+      version: '2.2.4',
+    },
   } satisfies Record<string, ChartPin>,
   /**
    * Node.js LTS: the npm scripts and tests run under it (tools/node-lts.sh installs it per
@@ -162,6 +170,17 @@ export const versions = {
     /** Sigstore cosign: signs the images and their SBOM attestations. */
     // renovate: datasource=go depName=github.com/sigstore/cosign/v2
     cosign: { goModule: 'github.com/sigstore/cosign/v2', goVersion: 'v2.6.5', package: './cmd/cosign' },
+  },
+  /**
+   * The local trace backend (`npm start`, the trace tests): Jaeger v2 all-in-one with in-memory
+   * storage, OTLP receiver and query API, built from the Go module proxy. Jaeger tags each
+   * release twice on one commit, v2.x for the binary and v1.x for the Go module (whose path has
+   * no /v2): v1.76.0 is Jaeger v2.13.0. The proxy serves no later version of the module, and no
+   * version of Grafana Tempo's (github.com/grafana/tempo: 403, tags and commits alike).
+   */
+  traceBackend: {
+    // renovate: datasource=go depName=github.com/jaegertracing/jaeger
+    jaeger: { goModule: 'github.com/jaegertracing/jaeger', goVersion: 'v1.76.0', release: 'v2.13.0', package: './cmd/jaeger' },
   },
   /** Tools the tests build from the Go module proxy or install from npm. */
   devTools: {

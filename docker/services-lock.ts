@@ -14,7 +14,16 @@ import * as path from 'path';
 const ROOT = path.resolve(__dirname, '..');
 
 /** Runtime dependencies of the services (bare imports under services/). */
-export const RUNTIME_DEPENDENCIES = ['kafkajs', 'pino', 'prom-client'] as const;
+export const RUNTIME_DEPENDENCIES = [
+  '@opentelemetry/api',
+  '@opentelemetry/core',
+  '@opentelemetry/exporter-trace-otlp-proto',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-trace',
+  'kafkajs',
+  'pino',
+  'prom-client',
+] as const;
 /** Needed only to compile the services in the image's build stage. */
 export const BUILD_DEPENDENCIES = ['typescript', '@types/node'] as const;
 

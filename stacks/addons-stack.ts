@@ -6,6 +6,7 @@ import { Alloy } from '../modules/observability/alloy';
 import { KafkaDashboards } from '../modules/observability/dashboards';
 import { AlertRoutingProps, KubePrometheusStack } from '../modules/observability/kube-prometheus-stack';
 import { Loki, lokiUrl } from '../modules/observability/loki';
+import { Tempo, tempoUrl } from '../modules/observability/tempo';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
 import { Keda } from '../modules/keda';
 import { StorageClassCheck } from '../modules/storage-class-check';
@@ -21,15 +22,19 @@ export interface ObservabilitySettings {
   readonly lokiRetention: string;
   /** Loki volume size. */
   readonly lokiStorageSize: string;
+  /** How long Tempo keeps traces, e.g. `72h`. */
+  readonly tempoRetention: string;
+  /** Tempo volume size. */
+  readonly tempoStorageSize: string;
   /** Alertmanager receiver; its secret is a sensitive Terraform variable. */
   readonly alerting: AlertRoutingProps;
 }
 
 /** Per-environment defaults (the `local` environment has no Kubernetes add-ons). */
 export const OBSERVABILITY_DEFAULTS: Readonly<Record<EnvironmentName, ObservabilitySettings>> = {
-  local: { prometheusRetention: '1d', prometheusStorageSize: '1Gi', lokiRetention: '24h', lokiStorageSize: '1Gi', alerting: { receiver: 'webhook' } },
-  dev: { prometheusRetention: '3d', prometheusStorageSize: '5Gi', lokiRetention: '72h', lokiStorageSize: '5Gi', alerting: { receiver: 'webhook' } },
-  prod: { prometheusRetention: '15d', prometheusStorageSize: '50Gi', lokiRetention: '168h', lokiStorageSize: '50Gi', alerting: { receiver: 'webhook' } },
+  local: { prometheusRetention: '1d', prometheusStorageSize: '1Gi', lokiRetention: '24h', lokiStorageSize: '1Gi', tempoRetention: '24h', tempoStorageSize: '1Gi', alerting: { receiver: 'webhook' } },
+  dev: { prometheusRetention: '3d', prometheusStorageSize: '5Gi', lokiRetention: '72h', lokiStorageSize: '5Gi', tempoRetention: '72h', tempoStorageSize: '5Gi', alerting: { receiver: 'webhook' } },
+  prod: { prometheusRetention: '15d', prometheusStorageSize: '50Gi', lokiRetention: '168h', lokiStorageSize: '50Gi', tempoRetention: '168h', tempoStorageSize: '50Gi', alerting: { receiver: 'webhook' } },
 };
 
 export interface AddonsStackProps extends PlatformStackProps {
@@ -39,7 +44,7 @@ export interface AddonsStackProps extends PlatformStackProps {
 
 /**
  * Cluster add-ons every other stack relies on, deployed first: the operators and their CRDs
- * (kube-prometheus-stack, Strimzi), Loki with Grafana Alloy, dashboards and alert routing.
+ * (kube-prometheus-stack, Strimzi), Loki and Tempo with Grafana Alloy, dashboards and alert routing.
  */
 export class AddonsStack extends PlatformStack {
   /** Namespace of the monitoring add-ons (Prometheus selects monitors from every namespace). */
@@ -66,7 +71,7 @@ export class AddonsStack extends PlatformStack {
       zoneSpread: env.kubernetes!.zonalStorage,
     });
 
-    // ---- Observability: metrics, alert routing, dashboards, logs ----
+    // ---- Observability: metrics, alert routing, dashboards, logs, traces ----
     const sizing = { ...OBSERVABILITY_DEFAULTS[env.name], ...props.observability };
     const kubePrometheusStack = new KubePrometheusStack(this, 'kube-prometheus-stack', {
       namespace: this.monitoringNamespace,
@@ -76,6 +81,7 @@ export class AddonsStack extends PlatformStack {
       storageSize: sizing.prometheusStorageSize,
       storageClass: env.kafka.storageClass,
       lokiUrl: lokiUrl(this.monitoringNamespace),
+      tempoUrl: tempoUrl(this.monitoringNamespace),
       alerting: sizing.alerting,
       managedControlPlane: env.kubernetes!.managedControlPlane,
     });
@@ -90,12 +96,23 @@ export class AddonsStack extends PlatformStack {
       // installed in parallel, the first real deploy failed with "no matches for kind ServiceMonitor".
       dependsOn: [kubePrometheusStack.chart.release],
     });
+    const tempo = new Tempo(this, 'tempo', {
+      namespace: this.monitoringNamespace,
+      chart: versions.charts.tempo,
+      chartSource: env.charts,
+      storageSize: sizing.tempoStorageSize,
+      storageClass: env.kafka.storageClass,
+      retention: sizing.tempoRetention,
+      // Its ServiceMonitor's CRD comes with kube-prometheus-stack, as Loki's does.
+      dependsOn: [kubePrometheusStack.chart.release],
+    });
     new Alloy(this, 'alloy', {
       namespace: this.monitoringNamespace,
       chart: versions.charts.alloy,
       chartSource: env.charts,
       lokiPushUrl: loki.pushUrl,
-      dependsOn: [loki.chart.release],
+      tempoOtlpEndpoint: tempo.otlpEndpoint,
+      dependsOn: [loki.chart.release, tempo.chart.release],
     });
     new KafkaDashboards(this, 'dashboards', {
       namespace: this.monitoringNamespace,

@@ -10,12 +10,13 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { versions } from '../config';
+import { serviceSamplerEnv, versions } from '../config';
 import { CONSUMER_GROUP } from '../config/topics';
 import { dnsEgressPeers } from '../modules/cluster-dns';
 import { ConsumerScaledObject } from '../modules/consumer-autoscaling';
 import { requireDeployed } from '../modules/deploy-order';
 import { KubernetesProviders } from '../modules/kubernetes-providers';
+import { ALLOY_OTLP_HTTP_PORT, ALLOY_POD_LABELS, alloyOtlpUrl } from '../modules/observability/alloy';
 import { ServiceAlertRules } from '../modules/observability/service-alerts';
 import { PlatformStack, PlatformStackProps } from '../modules/platform-stack';
 import type { KafkaConnection } from './kafka-stack';
@@ -172,6 +173,28 @@ export class WorkloadsStack extends PlatformStack {
           env: [
             { name: 'KAFKA_SASL_USERNAME', value: userNames[s] },
             { name: 'KAFKA_CLIENT_ID', value: s },
+            // The pod's identity for its spans; Grafana's trace-to-logs link maps namespace and pod to Loki's labels.
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+            // Spans go to Alloy in the monitoring namespace over OTLP/HTTP, which forwards them to Tempo.
+            { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: alloyOtlpUrl(props.monitoringNamespace) },
+            { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
+            // The producer samples each message's trace; the consumer continues only those.
+            ...Object.entries(serviceSamplerEnv(s, env.services.traceSampleRatio)).map(([name, value]) => ({ name, value })),
+            { name: 'OTEL_SERVICE_NAME', value: s },
+            {
+              name: 'OTEL_RESOURCE_ATTRIBUTES',
+              // $(VAR) is expanded by Kubernetes from the variables above.
+              value: [
+                'service.namespace=kafka-platform',
+                `service.version=${versions.images.services}`,
+                `deployment.environment.name=${env.name}`,
+                'k8s.namespace.name=$(POD_NAMESPACE)',
+                'k8s.pod.name=$(POD_NAME)',
+                'k8s.node.name=$(NODE_NAME)',
+              ].join(','),
+            },
             ...Object.entries(extraEnv).map(([name, value]) => ({ name, value })),
           ],
           port: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
@@ -302,7 +325,7 @@ export class WorkloadsStack extends PlatformStack {
     });
   }
 
-  /** Default deny; then only DNS, the Kafka brokers, and Prometheus scraping the metrics port. */
+  /** Default deny; then only DNS, the Kafka brokers, Alloy's OTLP port, and Prometheus scraping the metrics port. */
   private networkPolicies(ns: string, props: WorkloadsStackProps): void {
     const metadata = (name: string) => ({ name, namespace: ns, labels: PART_OF });
     const byName = (namespace: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': namespace } });
@@ -342,6 +365,21 @@ export class WorkloadsStack extends PlatformStack {
             // Clients reach the bootstrap Service first, then each broker pod on the same port.
             to: [{ namespaceSelector: byName(props.kafka.kafkaNamespace), podSelector: { matchLabels: { 'strimzi.io/broker-role': 'true' } } }],
             ports: [{ port: Token.asString(kafkaPort), protocol: 'TCP' }],
+          },
+        ],
+      },
+    });
+
+    // Spans to Alloy's OTLP/HTTP receiver, and nowhere else.
+    new NetworkPolicyV1(this, 'allow-otlp', {
+      metadata: metadata('allow-otlp'),
+      spec: {
+        podSelector: { matchLabels: PART_OF },
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [{ namespaceSelector: byName(props.monitoringNamespace), podSelector: { matchLabels: { ...ALLOY_POD_LABELS } } }],
+            ports: [{ port: String(ALLOY_OTLP_HTTP_PORT), protocol: 'TCP' }],
           },
         ],
       },

@@ -4,8 +4,10 @@
  *   1. the local three-node KRaft cluster (with the JMX exporter kafka-stack also uses);
  *   2. kafka-stack of the `local` environment synthesized and applied by Terraform: the
  *      platform topics through the same topics module as on Kubernetes;
- *   3. the consumer as a long-running process, then the producer as a one-shot job;
- *   4. a summary once every message arrived: sent, received, lost (must be 0).
+ *   3. the trace backend (Jaeger, tools/local-jaeger.ts) the services send their spans to;
+ *   4. the consumer as a long-running process, then the producer as a one-shot job;
+ *   5. a summary once every message arrived: sent, received, lost (must be 0), and the trace
+ *      of one message as the trace backend's query API returns it.
  *
  * Interactive, it keeps running until Ctrl-C, which stops the consumer gracefully and then
  * the cluster it started. With CI set or no terminal it stops after the summary.
@@ -15,14 +17,16 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as path from 'path';
 import * as readline from 'readline';
 import { App } from 'cdktf';
-import { loadConfig, localBootstrapServers } from '../config';
+import { loadConfig, localBootstrapServers, serviceSamplerEnv } from '../config';
 import { POSTS_DLQ_TOPIC, POSTS_TOPIC, CONSUMER_GROUP } from '../config/topics';
 import { LocalKafkaStack } from '../stacks/local-kafka-stack';
 import { jmxExporterArgs } from './jmx-exporter';
+import { LOCAL_JAEGER_QUERY_PORT, jaegerDown, jaegerUp } from './local-jaeger';
 import { clusterDown, clusterUp } from './local/kafka';
 import { runMain } from './local/process';
 import { PROJECT_ROOT, toolchainEnv } from './paths';
 import { step } from './progress';
+import { TraceSpan, formatTrace, waitForTrace } from './traces';
 
 const env = loadConfig('local');
 const brokers = localBootstrapServers(env.localCluster).join(',');
@@ -49,6 +53,16 @@ function applyTopics(): void {
 interface Received {
   ids: Set<string>;
   total: number;
+  /** The first received message whose trace was sampled, and its trace id. */
+  traced?: { readonly id: string; readonly traceId: string };
+}
+
+/** One line: the path a message took, with timings. */
+function tracePath(spans: readonly TraceSpan[]): string {
+  const send = spans.find((s) => s.kind === 'PRODUCER');
+  const process = spans.find((s) => s.kind === 'CONSUMER');
+  if (!send || !process) return `${spans.length} span(s), not both a producer and a consumer span`;
+  return `${send.service} "${send.name}" ${send.durationMs.toFixed(1)} ms (queued and acknowledged) -> ${process.service} "${process.name}" ${process.durationMs.toFixed(2)} ms, started ${(process.startMs - send.startMs).toFixed(1)} ms after the send began`;
 }
 
 function startService(name: 'consumer' | 'producer', extra: Record<string, string>, onLine: (json: Record<string, unknown>) => void): ChildProcess {
@@ -84,6 +98,7 @@ async function unlessInterrupted<T>(work: Promise<T>): Promise<T> {
 
 async function main(): Promise<number> {
   let clusterStarted = false;
+  let jaegerStarted = false;
   let consumer: ChildProcess | undefined;
   let consumerExit: Promise<number> | undefined;
   let producer: ChildProcess | undefined;
@@ -98,6 +113,18 @@ async function main(): Promise<number> {
     applyTopics();
     done();
 
+    done = step('trace backend (Jaeger, in memory) for the services\' spans');
+    const jaeger = await unlessInterrupted(jaegerUp());
+    jaegerStarted = true;
+    done();
+    // The standard OTel variables, as workloads-stack sets them on Kubernetes; spans leave within half a second.
+    const tracing = (service: 'producer' | 'consumer') => ({
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+      ...serviceSamplerEnv(service, env.services.traceSampleRatio),
+      OTEL_BSP_SCHEDULE_DELAY: '500',
+      OTEL_RESOURCE_ATTRIBUTES: `deployment.environment.name=${env.name}`,
+    });
+
     const prefix = `start-${Date.now().toString(36)}`;
     const received: Received = { ids: new Set(), total: 0 };
     let shown = 0;
@@ -105,11 +132,12 @@ async function main(): Promise<number> {
     let ready: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (ready = resolve));
     // Debug: the per-message lines tell which messages arrived.
-    consumer = startService('consumer', { KAFKA_TOPIC: POSTS_TOPIC, KAFKA_DLQ_TOPIC: POSTS_DLQ_TOPIC, KAFKA_GROUP_ID: CONSUMER_GROUP, HTTP_PORT: '0', LOG_LEVEL: 'debug' }, (line) => {
+    consumer = startService('consumer', { KAFKA_TOPIC: POSTS_TOPIC, KAFKA_DLQ_TOPIC: POSTS_DLQ_TOPIC, KAFKA_GROUP_ID: CONSUMER_GROUP, HTTP_PORT: '0', LOG_LEVEL: 'debug', ...tracing('consumer') }, (line) => {
       if (line.event === 'start') ready();
       if (line.event === 'message' && typeof line.id === 'string' && line.id.startsWith(`${prefix}-`)) {
         received.total++;
         received.ids.add(line.id);
+        if (!received.traced && line.trace_flags === '01' && typeof line.trace_id === 'string') received.traced = { id: line.id, traceId: line.trace_id };
         if (shown < 5) {
           shown++;
           console.log(`    received ${line.id} from ${line.topic}[${line.partition}]@${line.offset} after ${line.latencyMs} ms`);
@@ -122,7 +150,7 @@ async function main(): Promise<number> {
 
     done = step(`producer: ${messages} messages to ${POSTS_TOPIC}`);
     let sent = 0;
-    producer = startService('producer', { KAFKA_TOPIC: POSTS_TOPIC, MESSAGE_COUNT: String(messages), MESSAGE_ID_PREFIX: prefix, HTTP_PORT: '0' }, (line) => {
+    producer = startService('producer', { KAFKA_TOPIC: POSTS_TOPIC, MESSAGE_COUNT: String(messages), MESSAGE_ID_PREFIX: prefix, HTTP_PORT: '0', ...tracing('producer') }, (line) => {
       if (line.event === 'summary' && typeof line.sent === 'number') sent = line.sent;
     });
     const producerCode = await unlessInterrupted(exited(producer));
@@ -142,8 +170,19 @@ async function main(): Promise<number> {
     console.log(`bootstrap servers: ${cluster.bootstrapServers}`);
     result = lost === 0 ? 0 : 1;
 
+    if (received.traced) {
+      // Read back from the trace backend, not from the services: what a developer would look up.
+      const spans = await unlessInterrupted(waitForTrace(jaeger.queryUrl, received.traced.traceId, 2));
+      console.log(`trace of ${received.traced.id}: ${received.traced.traceId}`);
+      console.log(`  path: ${tracePath(spans)}`);
+      console.log(formatTrace(spans).split('\n').slice(1).join('\n'));
+      console.log(`look traces up: npm run traces -- ${received.traced.traceId}   (or GET ${jaeger.queryUrl}/api/v3/traces/<trace id>)`);
+    } else {
+      console.log(`no sampled trace among the messages received (sampling ratio ${env.services.traceSampleRatio})`);
+    }
+
     if (interactive) {
-      console.log('the system keeps running: press Ctrl-C to stop the consumer and the cluster');
+      console.log(`the system keeps running (traces: http://127.0.0.1:${LOCAL_JAEGER_QUERY_PORT}/api/v3/services): press Ctrl-C to stop the consumer, the trace backend and the cluster`);
       await interrupted;
     }
   } catch (err) {
@@ -158,6 +197,7 @@ async function main(): Promise<number> {
       if ((await consumerExit) !== 0) result = 1;
       stopping();
     }
+    if (jaegerStarted) await jaegerDown({ log: () => undefined });
     if (clusterStarted) {
       const down = step('stopping the local cluster (data kept)');
       await clusterDown();

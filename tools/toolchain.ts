@@ -18,6 +18,7 @@ import { paths, providerBinary, REGISTRY_HOSTS, PROJECT_ROOT } from './paths';
 import { fetchKafkaJars } from './kafka-jars';
 import { goBinaries, versionAtLeast, which } from './go-build';
 import { ensureImageTools } from './images/binaries';
+import { ensureJaeger } from './local-jaeger';
 import { ensureKubernetesBinaries } from './local/kubernetes/build';
 import { runLogged, step } from './progress';
 import { ensureSystemPackages } from './system-packages';
@@ -177,6 +178,8 @@ async function main(): Promise<void> {
   await providerBindings(clis.cli);
   await fetchKafkaJars();
   await buildActionlint();
+  // The local trace backend: npm start and the tests send the services' spans to it.
+  await ensureJaeger();
   await ensureImageTools();
   if (process.argv.includes('--with-kubernetes')) linkTool('kubectl', (await ensureKubernetesBinaries()).kubectl);
   writeToolchainEnv(clis);

@@ -74,6 +74,15 @@ function syntheticResults(): BenchResults {
         medianSeconds: 0.4,
       },
     },
+    tracing: {
+      backend: 'Jaeger v2.13.0 (in memory), OTLP/HTTP on 127.0.0.1',
+      settings: [
+        { name: 'off', label: 'tracing off', producer: [run(10_000)], consumer: [run(20_000)], medianProducerMessagesPerSecond: 10_000, medianConsumerMessagesPerSecond: 20_000, producerCost: 0, consumerCost: 0 },
+        { name: 'default', label: 'default sampling (10 %)', ratio: 0.1, producer: [run(9700)], consumer: [run(19_400)], medianProducerMessagesPerSecond: 9700, medianConsumerMessagesPerSecond: 19_400, producerCost: 0.03, consumerCost: 0.03 },
+        { name: 'all', label: 'every trace (100 %)', ratio: 1, producer: [run(8000)], consumer: [run(16_000)], medianProducerMessagesPerSecond: 8000, medianConsumerMessagesPerSecond: 16_000, producerCost: 0.2, consumerCost: 0.2 },
+      ],
+      propagationOnly: { consumer: [run(19_800)], medianConsumerMessagesPerSecond: 19_800, consumerCost: 0.01 },
+    },
     synth: { projectSeconds: [12, 13, 12.5], bareSeconds: [8, 8.5, 9], medianProjectSeconds: 12.5, medianBareSeconds: 8.5, ratio: 12.5 / 8.5 },
     npmTest: { source: '.cache/jest-results.json', wallSeconds: 1260, tests: 612, failed: 0, finishedAt: '2025-01-31T11:00:00.000Z' },
   };
@@ -111,6 +120,8 @@ describe('bench reporting', () => {
       ['consumer vs ConsumerPerformance', '0.75x', false],
       // 15,000 of kafkajs alone's 18,000.
       ['consumer vs kafkajs alone', '0.83x', true],
+      // 19,400 of 20,000 with tracing off.
+      ['consumer throughput lost to tracing at the default sampling', '3.0 %', true],
       // 22 ms against EndToEndLatency's 10 ms in the same run.
       ['p99 end-to-end at 1,000 msg/s vs EndToEndLatency', '2.20x (22 vs 10 ms)', false],
       ['resume after leader SIGKILL', '9.9 s', true],
@@ -145,12 +156,15 @@ describe('bench reporting', () => {
     expect(md).toContain('| producer service | graceful | 1 | 2 | 1 | 1 | 0.4 s | 0.1 s |');
     expect(md).toContain('Service / Java producer, SIGKILL: **1.07x**.');
     expect(md).toContain('| ratio | **1.47x** | |');
+    expect(md).toContain('| default sampling (10 %) | 9,700 | 3.0 % | 19,400 | **3.0 %** | 9,700 | 19,400 |');
+    expect(md).toContain('| tracing off | 10,000 |  | 20,000 |  | 10,000 | 20,000 |');
+    expect(md).toContain('| tracing off, on the records written at the default sampling (their headers alone) | | | 19,800 | 1.0 % | | 19,800 |');
     expect(md).toContain('21.0 min wall time for 612 tests (0 failed), read from the last recorded run');
 
     // The chart: Vega's SVG with every figure as text, and resvg's PNG of it at the SVG's size.
     const svg = fs.readFileSync(written.svg, 'utf8');
     const texts = svgTexts(svg);
-    expect(texts).toEqual(expect.arrayContaining(['Kafka platform bench', 'targets met: 6 of 8', '0.93×', '0.75×', 'target 0.9', 'target 0.8', 'producer', 'consumer']));
+    expect(texts).toEqual(expect.arrayContaining(['Kafka platform bench', 'targets met: 7 of 9', '0.93×', '0.75×', 'target 0.9', 'target 0.8', 'producer', 'consumer']));
     expect(texts).toEqual(expect.arrayContaining(['service 1,000/s', 'service 5,000/s', 'EndToEndLatency', 'p50', 'p99', 'p99.9', '22', '150', '33']));
     const [, svgWidth, svgHeight] = /<svg [^>]*width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
     const png = decodePng(written.png);

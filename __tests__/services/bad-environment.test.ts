@@ -67,6 +67,11 @@ const cases: [Service, string, Record<string, string>, string][] = [
   ['consumer', 'a session timeout below the broker minimum', { KAFKA_SESSION_TIMEOUT_MS: '1000' }, 'KAFKA_SESSION_TIMEOUT_MS="1000" is invalid: expected an integer from 6000 to 300000'],
   ['consumer', 'commits every 0 messages', { COMMIT_EVERY: '0' }, 'COMMIT_EVERY="0" is invalid: expected an integer from 1 to 100000'],
   ['consumer', 'a negative dedup cache', { DEDUP_CACHE_SIZE: '-1' }, 'DEDUP_CACHE_SIZE="-1" is invalid: expected an integer from 0 to 10000000'],
+  ['producer', 'an OTLP endpoint without a scheme', { OTEL_EXPORTER_OTLP_ENDPOINT: 'alloy:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT="alloy:4318" is invalid: expected an http:// or https:// URL of an OTLP/HTTP receiver, e.g. "http://alloy.monitoring.svc.cluster.local:4318"'],
+  ['consumer', 'OTLP over gRPC', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL="grpc" is not supported by the services: expected http/protobuf (the default), which Alloy and the local trace backend receive on port 4318'],
+  ['producer', 'an unknown sampler', { OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER="sometimes" is invalid: expected one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio'],
+  ['consumer', 'a sample ratio above 1', { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG="1.5" is invalid: expected the share of traces to keep, a number from 0 to 1, e.g. 0.1'],
+  ['consumer', 'a resource attribute without a value', { OTEL_RESOURCE_ATTRIBUTES: 'k8s.pod.name' }, 'OTEL_RESOURCE_ATTRIBUTES="k8s.pod.name" is invalid at "k8s.pod.name": expected comma-separated key=value pairs (keys of A-Z a-z 0-9 . _ - /, values percent-encoded), e.g. "k8s.namespace.name=workloads,k8s.pod.name=consumer-1"'],
   ['consumer', 'a non-boolean start position', { KAFKA_FROM_BEGINNING: 'sometimes' }, 'KAFKA_FROM_BEGINNING="sometimes" is invalid: expected true or false'],
 ];
 

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { bootstrapServers, brokerList } from '../support/kafka';
+import { testTracingEnv } from '../support/traces';
 
 /** One JSON log line of a service. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -41,7 +42,16 @@ export class ServiceProcess {
       cwd: PROJECT_ROOT,
       // Debug turns on the consumer's per-message lines, which the tests read as its record of work.
       // Compiled files sit outside the project; their dependencies are the project's.
-      env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: bootstrapServers(), HTTP_PORT: '0', LOG_LEVEL: 'debug', ...(compiledDir ? { NODE_PATH: path.join(PROJECT_ROOT, 'node_modules') } : {}), ...env },
+      // Tracing on as deployed, into the run's trace backend; a test's own OTEL_* win.
+      env: {
+        PATH: process.env.PATH ?? '',
+        KAFKA_BROKERS: bootstrapServers(),
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'debug',
+        ...(compiledDir ? { NODE_PATH: path.join(PROJECT_ROOT, 'node_modules') } : {}),
+        ...testTracingEnv(service),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffered = '';

@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import * as os from 'os';
+import * as path from 'path';
 import { App, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { loadConfig, versions } from '../../config';
@@ -6,7 +8,10 @@ import { AddonsStack } from '../../stacks/addons-stack';
 import { ALERT_RECEIVER_VARIABLES, AlertReceiverType, GRAFANA_ADMIN_PASSWORD_VARIABLE } from '../../modules/observability/kube-prometheus-stack';
 import { DASHBOARD_LABEL, dashboardQueries } from '../../modules/observability/dashboards';
 import { SERVICE_METRICS } from '../../modules/observability/service-metrics';
-import { chartDefaults, unknownValuesKeys, validateChartValuesSchema } from '../support/schemas';
+import { ALLOY_OTLP_HTTP_PORT } from '../../modules/observability/alloy';
+import { TEMPO_OTLP_GRPC_PORT } from '../../modules/observability/tempo';
+import { chartBundleDir } from '../support/deploy';
+import { chartArchive, chartDefaults, unknownValuesKeys, validateChartValuesSchema } from '../support/schemas';
 import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
 
 /** Chart name -> directory of its upstream values.yaml (and values.schema.json) under the schemas dir. */
@@ -16,6 +21,8 @@ const CHART_SCHEMAS: Record<string, string> = {
   alloy: 'alloy',
   'strimzi-kafka-operator': 'strimzi',
 };
+/** Charts checked against their own archive in the chart bundle (values.yaml and the templates' `.Values` paths). */
+const CHART_ARCHIVES = { tempo: versions.charts.tempo } as const;
 
 type Values = Record<string, unknown>;
 
@@ -56,7 +63,7 @@ function valuesOf(stack: TerraformJson, chart: string): Values {
 describe.each(['dev', 'prod'])('addons-stack (%s)', (environment) => {
   const addons = synthEnvironment(environment).stacks['addons-stack'];
 
-  it('installs kube-prometheus-stack, Loki, Alloy and the Strimzi operator from their pinned charts', () => {
+  it('installs kube-prometheus-stack, Loki, Tempo, Alloy and the Strimzi operator from their pinned charts', () => {
     const pins = Object.values(versions.charts);
     const installed = releases(addons).map((r) => `${r.chart}@${r.version}`).sort();
     expect(installed).toEqual(pins.map((p) => `${p.chart}@${p.version}`).sort());
@@ -67,6 +74,69 @@ describe.each(['dev', 'prod'])('addons-stack (%s)', (environment) => {
     // On failure the diff names every offending key path, e.g. "grafana.sidecar.dashboards.folder".
     expect({ chart, unknownKeys: unknownValuesKeys(values, chartDefaults(CHART_SCHEMAS[chart])) }).toEqual({ chart, unknownKeys: [] });
     expect({ chart, schemaProblems: chartSchemaProblems(CHART_SCHEMAS[chart], values) }).toEqual({ chart, schemaProblems: [] });
+  });
+
+  it.each(Object.keys(CHART_ARCHIVES) as (keyof typeof CHART_ARCHIVES)[])('sets only keys that the %s chart defaults or its templates read', (chart) => {
+    const pin = CHART_ARCHIVES[chart];
+    const archive = chartArchive(path.join(chartBundleDir(), `${pin.chart}-${pin.version}.tgz`), pin.chart);
+    const values = valuesOf(addons, pin.chart);
+    expect({ chart, unknownKeys: unknownValuesKeys(values, archive.defaults, '', archive.templatePaths) }).toEqual({ chart, unknownKeys: [] });
+  });
+
+  it('runs Tempo on its own volume, receiving OTLP gRPC only, without usage reporting', () => {
+    const tempo = valuesOf(addons, 'tempo');
+    const t = tempo.tempo as Values;
+    expect(t.reportingEnabled).toBe(false);
+    // Only OTLP gRPC: the chart's Jaeger and OTLP/HTTP receivers would open ports nothing uses.
+    expect(t.receivers).toEqual({ otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${TEMPO_OTLP_GRPC_PORT}` } } } });
+    expect(t.retention).toBe(environment === 'prod' ? '168h' : '72h');
+    expect(tempo.persistence).toMatchObject({ enabled: true, size: environment === 'prod' ? '50Gi' : '5Gi' });
+    // The chart mounts the volume at /var/tempo: blocks and WAL must be below it.
+    const storage = (t.storage as Values).trace as { local: { path: string }; wal: { path: string } };
+    expect(storage.local.path.startsWith('/var/tempo/')).toBe(true);
+    expect(storage.wal.path.startsWith('/var/tempo/')).toBe(true);
+  });
+
+  it('has Alloy receive OTLP/HTTP on a Service port and forward it to the Tempo release', () => {
+    const alloy = valuesOf(addons, 'alloy').alloy as Values;
+    const content = (alloy.configMap as { content: string }).content;
+    expect(content).toMatch(new RegExp(`otelcol\\.receiver\\.otlp "services" \\{\\s*http \\{\\s*endpoint = "0\\.0\\.0\\.0:${ALLOY_OTLP_HTTP_PORT}"`));
+    expect(alloy.extraPorts).toEqual([{ name: 'otlp-http', port: ALLOY_OTLP_HTTP_PORT, targetPort: ALLOY_OTLP_HTTP_PORT, protocol: 'TCP' }]);
+    // The exporter names the Service the tempo release makes (its release name) and the port its receiver listens on.
+    const tempoRelease = Object.values(resourcesOf(addons, 'helm_release')).find((r) => r.chart === 'tempo' || String(r.chart).endsWith('/tempo-2.2.4.tgz'))!;
+    expect(content).toContain(`endpoint = "${tempoRelease.name}.${tempoRelease.namespace}.svc.cluster.local:${TEMPO_OTLP_GRPC_PORT}"`);
+    // Receiver -> memory limiter -> batch -> Tempo, each output naming the next component's input.
+    expect(content).toContain('traces = [otelcol.processor.memory_limiter.traces.input]');
+    expect(content).toContain('traces = [otelcol.processor.batch.traces.input]');
+    expect(content).toContain('traces = [otelcol.exporter.otlp.tempo.input]');
+    expect(tempoRelease.depends_on ?? []).toEqual(expect.arrayContaining([expect.stringContaining('kube-prometheus-stack')]));
+  });
+
+  it('links Grafana from a log line to its trace and from a span to its logs', () => {
+    const grafana = valuesOf(addons, 'kube-prometheus-stack').grafana as Values;
+    const sources = grafana.additionalDataSources as { name: string; type: string; uid: string; url: string; jsonData: Values }[];
+    const loki = sources.find((s) => s.type === 'loki')!;
+    const tempo = sources.find((s) => s.type === 'tempo')!;
+    expect(tempo.url).toMatch(/^http:\/\/tempo\..+\.svc\.cluster\.local:3200$/);
+    // Logs to trace: the derived field's pattern finds the trace id in a line the services' own logger writes.
+    const field = (loki.jsonData.derivedFields as { matcherRegex: string; datasourceUid: string; url: string }[])[0];
+    expect(field.datasourceUid).toBe(tempo.uid);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    // The logger writes to file descriptor 1: a child process's stdout holds the line as Alloy would read it.
+    const logger = path.resolve(__dirname, '../../services/shared/observability.ts');
+    const script = `require(${JSON.stringify(logger)}).createLogger('consumer').warn({ event: 'dlq', trace_id: '${traceId}', span_id: '00f067aa0ba902b7' }, 'to the DLQ');`;
+    const line = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' }).stdout;
+    expect(line).toContain(traceId);
+    expect(new RegExp(field.matcherRegex).exec(line)?.[1]).toBe(traceId);
+    // Escaped for Terraform, which writes `${__value.raw}` into the values Helm gets.
+    expect(field.url).toBe('$${__value.raw}');
+    // Trace to logs: span resource attributes map to the labels Alloy gives pod logs.
+    const toLogs = tempo.jsonData.tracesToLogsV2 as { datasourceUid: string; tags: { key: string; value: string }[]; filterByTraceID: boolean };
+    expect(toLogs.datasourceUid).toBe(loki.uid);
+    expect(toLogs.filterByTraceID).toBe(true);
+    const alloyContent = ((valuesOf(addons, 'alloy').alloy as Values).configMap as { content: string }).content;
+    for (const { value } of toLogs.tags) expect(alloyContent).toContain(`target_label  = "${value}"`);
+    expect(toLogs.tags.map((t) => t.key).sort()).toEqual(['k8s.namespace.name', 'k8s.pod.name']);
   });
 
   it('makes Prometheus select monitors and rules from every namespace', () => {

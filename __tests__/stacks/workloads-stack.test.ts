@@ -1,6 +1,8 @@
 import * as path from 'path';
 import { environments, versions } from '../../config';
 import { CONSUMER_GROUP } from '../../config/topics';
+import { EnvReader } from '../../services/shared/config';
+import { readTracingConfig } from '../../services/shared/tracing-config';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { parseDockerfile } from '../docker/dockerfile';
 import { CLIENT_SECRETS_DIGEST_ANNOTATION, PRODUCER_RUN_ANNOTATION } from '../../stacks/workloads-stack';
@@ -182,9 +184,16 @@ describe('workloads-stack', () => {
       expect(byName['default-deny']).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
     });
 
-    test('allow egress only to DNS in kube-system and to the Kafka brokers on the listener port', () => {
+    test('allow egress only to DNS in kube-system, to the Kafka brokers on the listener port and to Alloy on its OTLP port', () => {
       const egress = policies.flatMap((p) => (p.spec.egress ?? []) as TerraformJson[]);
-      expect(egress).toHaveLength(2);
+      expect(egress).toHaveLength(3);
+      const otlp = byName['allow-otlp'].egress[0];
+      expect(otlp.to).toHaveLength(1);
+      expect(otlp.to[0].namespace_selector.match_labels['kubernetes.io/metadata.name']).toMatch(REMOTE_ADDONS);
+      expect(otlp.to[0].pod_selector.match_labels).toEqual({ 'app.kubernetes.io/name': 'alloy', 'app.kubernetes.io/instance': 'alloy' });
+      // The port the services export to: the one in their endpoint URL.
+      const endpoint = (deployment.spec.template.spec.container[0].env as { name: string; value: string }[]).find((e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT')!.value;
+      expect(otlp.ports).toEqual([{ port: /:(\d+)$/.exec(endpoint)![1], protocol: 'TCP' }]);
       expect(byName['allow-dns'].egress[0]).toEqual({
         to: [{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'kube-system' } }, pod_selector: { match_labels: { 'k8s-app': 'kube-dns' } } }],
         ports: [
@@ -206,6 +215,46 @@ describe('workloads-stack', () => {
       expect(ingress[0].from[0].namespace_selector.match_labels['kubernetes.io/metadata.name']).toMatch(REMOTE_ADDONS);
       expect(ingress[0].from[0].pod_selector.match_labels).toEqual({ 'app.kubernetes.io/name': 'prometheus' });
     });
+  });
+
+  test('points both services at Alloy with the standard OTEL_* variables, which the services accept: the producer samples by ratio, the consumer continues only its traces', () => {
+    const expected = {
+      producer: { sampler: 'parentbased_traceidratio', ratio: String(env.services.traceSampleRatio), samplerRatio: env.services.traceSampleRatio },
+      consumer: { sampler: 'parentbased_always_off', ratio: undefined, samplerRatio: 1 },
+    };
+    for (const [service, spec] of [['producer', job.spec.template.spec], ['consumer', deployment.spec.template.spec]] as const) {
+      const envList = spec.container[0].env as { name: string; value?: string; value_from?: TerraformJson }[];
+      const vars = Object.fromEntries(envList.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      expect(vars.OTEL_EXPORTER_OTLP_ENDPOINT).toMatch(/^http:\/\/alloy\.\$\{data\.terraform_remote_state\.[^.]+addons-stack\.outputs\.[^}]+\}\.svc\.cluster\.local:4318$/);
+      expect(vars).toMatchObject({
+        OTEL_SERVICE_NAME: service,
+        OTEL_TRACES_SAMPLER: expected[service].sampler,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      });
+      expect(vars.OTEL_TRACES_SAMPLER_ARG).toBe(expected[service].ratio);
+      // Kubernetes expands $(VAR) only from variables defined before it in the list.
+      const at = (name: string) => envList.findIndex((e) => e.name === name);
+      for (const v of ['POD_NAME', 'POD_NAMESPACE', 'NODE_NAME']) {
+        expect(vars.OTEL_RESOURCE_ATTRIBUTES).toContain(`$(${v})`);
+        expect(at(v)).toBeGreaterThanOrEqual(0);
+        expect(at(v)).toBeLessThan(at('OTEL_RESOURCE_ATTRIBUTES'));
+      }
+      // The services' own reader accepts what the pod gets (references and $(VAR)s filled in as Kubernetes would).
+      const filled = Object.fromEntries(
+        Object.entries(vars).map(([k, v]) => [k, v.replace(/\$\{[^}]+\}/g, 'monitoring').replace(/\$\((POD_NAME|POD_NAMESPACE|NODE_NAME)\)/g, (_m, n: string) => `${n.toLowerCase()}-1`)]),
+      );
+      const r = new EnvReader(filled);
+      const tracing = readTracingConfig(r, service);
+      r.done();
+      expect(tracing).toMatchObject({
+        enabled: true,
+        tracesUrl: 'http://alloy.monitoring.svc.cluster.local:4318/v1/traces',
+        serviceName: service,
+        sampler: expected[service].sampler,
+        samplerRatio: expected[service].samplerRatio,
+      });
+      expect(tracing.resourceAttributes).toMatchObject({ 'k8s.namespace.name': 'pod_namespace-1', 'k8s.pod.name': 'pod_name-1', 'service.namespace': 'kafka-platform' });
+    }
   });
 
   test('a PodMonitor (valid against the CRD) scrapes both services on the metrics port', () => {

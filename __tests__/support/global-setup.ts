@@ -5,6 +5,7 @@ import { postgresRunning, postgresUp } from '../../tools/local-postgres';
 import { STARTED_BY_TESTS_MARKER } from './kafka';
 import { POSTGRES_STARTED_BY_TESTS_MARKER } from './postgres';
 import { startKubernetesBuild } from './kubernetes-build';
+import { testTraceBackendUp } from './traces';
 import { useRunScratch } from './scratch';
 
 /**
@@ -26,6 +27,8 @@ export default async function globalSetup(): Promise<void> {
   }
   // Test workers are forked after global setup and inherit this.
   process.env.KAFKA_BOOTSTRAP_SERVERS = result.bootstrapServers;
+  // Every service the tests start traces into it (the bootstrap built it).
+  await testTraceBackendUp((line) => console.log(`[traces] ${line}`));
 
   if (postgresRunning()) {
     fs.rmSync(POSTGRES_STARTED_BY_TESTS_MARKER, { force: true });

@@ -7,10 +7,12 @@ import { STARTED_BY_TESTS_MARKER } from './kafka';
 import { POSTGRES_STARTED_BY_TESTS_MARKER } from './postgres';
 import { stopKubernetesBuild } from './kubernetes-build';
 import { removeRunScratch } from './scratch';
+import { testTraceBackendDown } from './traces';
 
 /** Stops what this run's global setup started; a developer's own cluster or database stays up. */
 export default async function globalTeardown(): Promise<void> {
   stopKubernetesBuild();
+  await testTraceBackendDown((line) => console.log(`[traces] ${line}`));
   // The fault-test cluster holds nothing worth keeping: gone with the run that started it.
   if (fs.existsSync(CHAOS_STARTED_MARKER) && fs.readFileSync(CHAOS_STARTED_MARKER, 'utf8').trim() === String(process.pid)) {
     await chaosCluster.down({ purge: true, log: (line) => console.log(`[chaos-kafka] ${line}`) });

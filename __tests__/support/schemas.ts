@@ -148,23 +148,42 @@ export function chartDefaults(chart: string): unknown {
   return parse(fs.readFileSync(path.join(SCHEMAS_DIR, chart, 'values.yaml'), 'utf8')) as unknown;
 }
 
+/** A chart read from its own archive (`<chart>/values.yaml` and `<chart>/templates/`), for charts the schemas directory lacks. */
+export interface ChartArchive {
+  /** The chart's default values.yaml. */
+  readonly defaults: unknown;
+  /** Every `.Values.a.b.c` path its templates read: keys that values.yaml only mentions in a comment still count. */
+  readonly templatePaths: ReadonlySet<string>;
+}
+
+export function chartArchive(archive: string, chart: string): ChartArchive {
+  if (!fs.existsSync(archive)) throw new Error(`chart archive ${archive} not found: check out shared/ beside the project or set KAFKA_PLATFORM_CHART_BUNDLE`);
+  const members = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n').filter((m) => m.startsWith(`${chart}/templates/`) && !m.endsWith('/'));
+  const read = (member: string) => execFileSync('tar', ['-xzOf', archive, member], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const templatePaths = new Set<string>();
+  for (const member of members) for (const m of read(member).matchAll(/\.Values\.([A-Za-z0-9_.]+)/g)) templatePaths.add(m[1].replace(/\.$/, ''));
+  return { defaults: parse(read(`${chart}/values.yaml`)) as unknown, templatePaths };
+}
+
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Key paths set in `values` that the chart's defaults do not have. A default that is an
- * empty map (e.g. podAnnotations) or null is free-form and accepts any key below it.
+ * empty map (e.g. podAnnotations) or null is free-form and accepts any key below it. A path in
+ * `templatePaths` is accepted too: the chart's templates read it though its values.yaml has it
+ * only as a comment (e.g. tempo's persistence.storageClassName).
  */
-export function unknownValuesKeys(values: unknown, defaults: unknown, prefix = ''): string[] {
+export function unknownValuesKeys(values: unknown, defaults: unknown, prefix = '', templatePaths: ReadonlySet<string> = new Set()): string[] {
   if (!isMap(values) || !isMap(defaults)) return [];
   if (Object.keys(defaults).length === 0) return [];
   const unknown: string[] = [];
   for (const [key, value] of Object.entries(values)) {
     const at = prefix ? `${prefix}.${key}` : key;
     if (!(key in defaults)) {
-      unknown.push(at);
+      if (!templatePaths.has(at)) unknown.push(at);
       continue;
     }
-    unknown.push(...unknownValuesKeys(value, defaults[key], at));
+    unknown.push(...unknownValuesKeys(value, defaults[key], at, templatePaths));
   }
   return unknown;
 }

@@ -62,6 +62,27 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
       '',
     );
   }
+  if (r.tracing) {
+    const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
+    out.push(
+      `## Tracing cost (${int(st.throughputMessages)} messages per run)`,
+      '',
+      '| setting | producer msg/s | cost | consumer msg/s | cost | producer runs (msg/s) | consumer runs (msg/s) |',
+      '| --- | ---: | ---: | ---: | ---: | --- | --- |',
+      ...r.tracing.settings.map(
+        (t) =>
+          `| ${t.label} | ${int(t.medianProducerMessagesPerSecond)} | ${t.name === 'off' ? '' : pct(t.producerCost)} | ${int(t.medianConsumerMessagesPerSecond)} | ${t.name === 'off' ? '' : `**${pct(t.consumerCost)}**`} | ${list(t.producer.map((x) => x.messagesPerSecond), int)} | ${list(t.consumer.map((x) => x.messagesPerSecond), int)} |`,
+      ),
+      ...(r.tracing.propagationOnly
+        ? [
+            `| tracing off, on the records written at the default sampling (their headers alone) | | | ${int(r.tracing.propagationOnly.medianConsumerMessagesPerSecond)} | ${pct(r.tracing.propagationOnly.consumerCost)} | | ${list(r.tracing.propagationOnly.consumer.map((x) => x.messagesPerSecond), int)} |`,
+          ]
+        : []),
+      '',
+      `Each round runs the three settings, starting with a different one each round: the producer service at its defaults fills a fresh topic (its throughput), then fills another in full batches (BATCH_SIZE 1000, LINGER_MS 1000: a slower producer would otherwise leave smaller batches, which cost the consumer more per record), which the consumer service reads; both with the OTel variables workloads-stack sets (parentbased_traceidratio; off: none set), exporting to ${r.tracing.backend}. The consumer follows the producer's sampling decision from the traceparent header, so it keeps the share of traces the producer kept. At the default sampling the records are then read a second time by the consumer with tracing off: what their trace headers alone cost it (kafkajs decodes every header of every record). Cost: 1 - median / median with tracing off.`,
+      '',
+    );
+  }
   if (r.latency) {
     const k = r.latency.kafka;
     const vs = (mine: number, theirs: number) => ratio(mine / Math.max(1, theirs));

@@ -3,7 +3,7 @@ import { TerraformVariable } from 'cdktf';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ChartPin, ChartSourceConfig } from '../../config';
 import { HelmChart } from '../helm-chart';
-import { DASHBOARD_LABEL } from './dashboards';
+import { DASHBOARD_LABEL, escapeTerraformTemplate } from './dashboards';
 
 /** Where Alertmanager sends notifications. */
 export type AlertReceiverType = 'webhook' | 'slack' | 'pagerduty';
@@ -46,6 +46,8 @@ export interface KubePrometheusStackProps {
   readonly storageClass?: string;
   /** Loki's HTTP base URL, added to Grafana as the `Loki` data source (uid `loki`). */
   readonly lokiUrl: string;
+  /** Tempo's HTTP base URL, added to Grafana as the `Tempo` data source (uid `tempo`). */
+  readonly tempoUrl: string;
   /** Alertmanager routing. */
   readonly alerting: AlertRoutingProps;
   /**
@@ -152,13 +154,67 @@ export class KubePrometheusStack extends Construct {
               searchNamespace: 'ALL',
             },
           },
-          additionalDataSources: [
-            { name: 'Loki', type: 'loki', uid: 'loki', access: 'proxy', url: props.lokiUrl, jsonData: { maxLines: 1000 } },
-          ],
+          additionalDataSources: grafanaDataSources(props.lokiUrl, props.tempoUrl),
         },
       },
     });
   }
+}
+
+/** Uids of the data sources, which the links between them name. */
+export const DATA_SOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki', tempo: 'tempo' } as const;
+
+/**
+ * The Loki and Tempo data sources, linked both ways. Logs to trace: the services' JSON log
+ * lines carry `trace_id`, which a derived field turns into a link to the trace in Tempo.
+ * Trace to logs: a span's resource attributes name its namespace and pod, which are the Loki
+ * labels Alloy gives the pod's logs; the query keeps the lines of that trace. Grafana's own
+ * `${...}` variables are escaped so Terraform passes them through literally.
+ */
+export function grafanaDataSources(lokiUrl: string, tempoUrl: string): Record<string, unknown>[] {
+  return [
+    {
+      name: 'Loki',
+      type: 'loki',
+      uid: DATA_SOURCE_UIDS.loki,
+      access: 'proxy',
+      url: lokiUrl,
+      jsonData: {
+        maxLines: 1000,
+        derivedFields: [
+          {
+            name: 'trace_id',
+            matcherRegex: '"trace_id":"([0-9a-f]{32})"',
+            datasourceUid: DATA_SOURCE_UIDS.tempo,
+            url: escapeTerraformTemplate('${__value.raw}'),
+            urlDisplayLabel: 'Trace',
+          },
+        ],
+      },
+    },
+    {
+      name: 'Tempo',
+      type: 'tempo',
+      uid: DATA_SOURCE_UIDS.tempo,
+      access: 'proxy',
+      url: tempoUrl,
+      jsonData: {
+        tracesToLogsV2: {
+          datasourceUid: DATA_SOURCE_UIDS.loki,
+          tags: [
+            { key: 'k8s.namespace.name', value: 'namespace' },
+            { key: 'k8s.pod.name', value: 'pod' },
+          ],
+          filterByTraceID: true,
+          spanStartTimeShift: '-5m',
+          spanEndTimeShift: '5m',
+        },
+        serviceMap: { datasourceUid: DATA_SOURCE_UIDS.prometheus },
+        nodeGraph: { enabled: true },
+        lokiSearch: { datasourceUid: DATA_SOURCE_UIDS.loki },
+      },
+    },
+  ];
 }
 
 /** Path of the receiver secret inside the Alertmanager pod. */

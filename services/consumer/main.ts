@@ -3,16 +3,22 @@ import {
   IncomingBatch,
   IncomingMessage,
   KafkaClient,
+  ConsumedFrom,
+  INVALID_MESSAGE_ERROR,
   createLogger,
   createMetrics,
+  createTracing,
   digest,
   handleShutdown,
   loadConfigOrExit,
   logProcessWarnings,
   parseMessage,
   startHttpServer,
+  traceLogFields,
+  traceparentOf,
   withTimeout,
 } from '../shared';
+import { Span, SpanStatusCode } from '@opentelemetry/api';
 import { loadConsumerConfig } from './config';
 import { RecentIds } from './recent-ids';
 
@@ -29,6 +35,7 @@ async function main(): Promise<number> {
   const metrics = createMetrics('consumer');
   const shutdown = handleShutdown(cfg.shutdownTimeoutMs, logger);
   const client = new KafkaClient(cfg.kafka, logger);
+  const tracing = createTracing(cfg.tracing, cfg.kafka.clientId);
   const dlq = client.producer();
   const consumer = client.consumer({
     groupId: cfg.groupId,
@@ -48,27 +55,42 @@ async function main(): Promise<number> {
   const stats = { processed: 0, duplicates: 0, dlq: 0 };
   const recent = new RecentIds(cfg.dedupCacheSize);
 
-  const toDlq = async (batch: IncomingBatch, m: IncomingMessage, error: string) => {
-    await dlq.send(cfg.dlqTopic, [
-      {
-        key: m.key,
-        value: m.value ?? Buffer.alloc(0),
-        headers: {
-          ...definedHeaders(m.headers),
-          'dlq.error.message': error,
-          'dlq.original.topic': batch.topic,
-          'dlq.original.partition': String(batch.partition),
-          'dlq.original.offset': m.offset,
-          'dlq.original.timestamp': m.timestamp,
-          'dlq.consumer.group': cfg.groupId,
-          'dlq.failed.at': new Date().toISOString(),
-        },
-      },
-    ]);
+  /** `span`: the message's consumer span, if it was sampled; `startedAt`: when its processing began. */
+  const toDlq = async (batch: IncomingBatch, m: IncomingMessage, error: string, span: Span | undefined, startedAt: number) => {
+    const headers: Record<string, string | Buffer> = {
+      ...definedHeaders(m.headers),
+      'dlq.error.message': error,
+      'dlq.original.topic': batch.topic,
+      'dlq.original.partition': String(batch.partition),
+      'dlq.original.offset': m.offset,
+      'dlq.original.timestamp': m.timestamp,
+      'dlq.consumer.group': cfg.groupId,
+      'dlq.failed.at': new Date().toISOString(),
+    };
+    // Kept whatever the sampling: the failed processing, and the DLQ send whose context the record carries on.
+    const failed = tracing?.processFailed(span, consumedFrom(batch), m, startedAt, INVALID_MESSAGE_ERROR, error);
+    const dlqSpan = failed ? tracing!.startDeadLetter(failed, cfg.dlqTopic, headers, INVALID_MESSAGE_ERROR, error) : undefined;
+    try {
+      await dlq.send(cfg.dlqTopic, [{ key: m.key, value: m.value ?? Buffer.alloc(0), headers }]);
+    } catch (err) {
+      dlqSpan?.recordException(err as Error);
+      dlqSpan?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      dlqSpan?.end();
+      failed?.end();
+    }
     stats.dlq++;
     metrics.dlq.inc({ topic: cfg.topic });
-    logger.warn({ event: 'dlq', topic: batch.topic, partition: batch.partition, offset: m.offset, dlqTopic: cfg.dlqTopic, error }, `malformed message sent to ${cfg.dlqTopic}: ${error}`);
+    logger.warn(
+      { event: 'dlq', topic: batch.topic, partition: batch.partition, offset: m.offset, dlqTopic: cfg.dlqTopic, error, ...traceLogFields(dlqSpan) },
+      `malformed message sent to ${cfg.dlqTopic}: ${error}`,
+    );
   };
+  // One object per partition and batch, not per message.
+  let lastFrom: ConsumedFrom | undefined;
+  const consumedFrom = (batch: IncomingBatch): ConsumedFrom =>
+    lastFrom && lastFrom.topic === batch.topic && lastFrom.partition === batch.partition ? lastFrom : (lastFrom = { topic: batch.topic, partition: batch.partition, group: cfg.groupId });
 
   // One line per message only at debug: at info a busy consumer would spend most of its time
   // writing them (bench/: a third of its CPU), and the metrics carry the counts and latency.
@@ -79,8 +101,9 @@ async function main(): Promise<number> {
 
   /** Processes one message; returns a promise only when it goes to the DLQ. */
   const process1 = (batch: IncomingBatch, m: IncomingMessage, now: number): Promise<void> | undefined => {
+    const span = tracing?.startProcess(consumedFrom(batch), m);
     const parsed = parseMessage(m.value);
-    if (!parsed.ok) return toDlq(batch, m, parsed.error);
+    if (!parsed.ok) return toDlq(batch, m, parsed.error, span, now);
     const { id, createdAt, payload } = parsed.message;
     const duplicate = recent.remember(id);
     const latencyMs = now - parsed.createdAtMs;
@@ -92,10 +115,25 @@ async function main(): Promise<number> {
     latency.observe(Math.max(0, latencyMs) / 1000);
     if (logEachMessage) {
       logger.debug(
-        { event: 'message', id, createdAt, topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, payloadBytes: Buffer.byteLength(payload), payloadDigest: digest(payload), latencyMs, duplicate, recordTimestamp: Number(m.timestamp) },
+        {
+          event: 'message',
+          id,
+          createdAt,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key?.toString('utf8') ?? null,
+          payloadBytes: Buffer.byteLength(payload),
+          payloadDigest: digest(payload),
+          latencyMs,
+          duplicate,
+          recordTimestamp: Number(m.timestamp),
+          ...(tracing ? traceLogFields(span ?? traceparentOf(m)) : {}),
+        },
         'processed',
       );
     }
+    span?.end();
     return undefined;
   };
 
@@ -151,6 +189,8 @@ async function main(): Promise<number> {
     code = 1;
     logger.error({ event: 'stop_failed', err }, `stopping failed: ${(err as Error).message}`);
   }
+  // The spans of the last messages are still queued: exported before the process ends.
+  if (tracing) await withTimeout(tracing.shutdown(), 10_000, 'exporting the last spans timed out').catch((err: Error) => logger.warn({ event: 'trace_export_failed', err }, err.message));
   await http.close();
   logger.info({ event: 'stopped', ...stats }, `stopped after ${stats.processed} messages (${stats.duplicates} redelivered, ${stats.dlq} to DLQ)`);
   return code;

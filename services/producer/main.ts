@@ -4,6 +4,7 @@ import {
   ProducerPipeline,
   createLogger,
   createMetrics,
+  createTracing,
   encodeNewMessage,
   handleShutdown,
   loadConfigOrExit,
@@ -26,6 +27,7 @@ async function main(): Promise<number> {
   const metrics = createMetrics('producer');
   const shutdown = handleShutdown(cfg.shutdownTimeoutMs, logger);
   const client = new KafkaClient(cfg.kafka, logger);
+  const tracing = createTracing(cfg.tracing, cfg.kafka.clientId);
   const producer = client.producer({ compression: cfg.compression, sessions: cfg.sessions });
   // Not ready while start-up waits for brokers (KAFKA_STARTUP_TIMEOUT_MS).
   let topicChecked = false;
@@ -42,6 +44,7 @@ async function main(): Promise<number> {
       produced.inc(ack.messages);
       if (debug) logger.debug({ event: 'acked', topic: cfg.topic, ...ack }, 'acknowledged');
     },
+    tracing,
   );
 
   const started = Date.now();
@@ -81,6 +84,8 @@ async function main(): Promise<number> {
   }
 
   await withTimeout(producer.disconnect(), 5000, 'disconnect timed out').catch((err: Error) => logger.warn({ err }, err.message));
+  // The spans of the last messages are still queued: exported before the process ends.
+  if (tracing) await withTimeout(tracing.shutdown(), 10_000, 'exporting the last spans timed out').catch((err: Error) => logger.warn({ event: 'trace_export_failed', err }, err.message));
   await http.close();
   const durationMs = Date.now() - started;
   // Acknowledged in order from the first message on: ids <prefix>-0 .. <prefix>-(sent-1) are all in the topic.

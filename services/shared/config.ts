@@ -1,6 +1,7 @@
 import { isIP } from 'net';
 import * as fs from 'fs';
 import { DEFAULT_STARTUP_TIMEOUT_MS } from './kafka/startup';
+import { TracingConfig, readTracingConfig } from './tracing-config';
 
 /** Every problem found in the environment, reported together so one fix round is enough. */
 export class ConfigError extends Error {
@@ -129,6 +130,8 @@ export interface CommonConfig {
   readonly httpHost?: string;
   /** Deadline for a graceful stop after SIGTERM/SIGINT. */
   readonly shutdownTimeoutMs: number;
+  /** Traces: the standard OTEL_* variables. */
+  readonly tracing: TracingConfig;
 }
 
 const BROKER = /^[A-Za-z0-9.-]+:(\d{1,5})$/;
@@ -208,5 +211,6 @@ export function readCommonConfig(r: EnvReader, service: string): CommonConfig {
     httpPort: r.int('HTTP_PORT', 8080, 0, 65535),
     httpHost: readHttpHost(r),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 20000, 1000, 600000),
+    tracing: readTracingConfig(r, service),
   };
 }

@@ -5,3 +5,5 @@ export * from './lifecycle';
 export * from './message';
 export * from './observability';
 export * from './producer-pipeline';
+export * from './tracing';
+export * from './tracing-config';

@@ -1,4 +1,6 @@
+import type { Span } from '@opentelemetry/api';
 import { MessageProducer, OutgoingMessage } from './kafka';
+import type { Tracing } from './tracing';
 
 export interface PipelineOptions {
   /** Most messages in one request (one partition's batch). */
@@ -29,6 +31,8 @@ interface Queued {
   readonly message: OutgoingMessage;
   /** When it was pushed. */
   readonly at: number;
+  /** Its producer span, from push to acknowledgement (tracing on only). */
+  readonly span?: Span;
 }
 
 interface PartitionQueue {
@@ -62,6 +66,8 @@ export class ProducerPipeline {
     private readonly options: PipelineOptions,
     /** Called after each acknowledged request. */
     private readonly onAcknowledged: (ack: Acknowledgement) => void = () => undefined,
+    /** A producer span per message, its context in the record's headers; undefined: no tracing work at all. */
+    private readonly tracing?: Tracing,
   ) {}
 
   /** Queues messages (numbered from the count pushed so far); waits while the buffer is full. Rejects once the pipeline failed. */
@@ -71,9 +77,15 @@ export class ProducerPipeline {
     const partitions = await this.producer.partitionsOf(this.topic, messages);
     const now = Date.now();
     const touched = new Set<PartitionQueue>();
+    const tracing = this.tracing;
     messages.forEach((message, i) => {
       const q = this.queue(partitions[i]);
-      q.pending.push({ seq: this.pushed++, message, at: now });
+      if (tracing) {
+        const traced = tracing.startSend(this.topic, partitions[i], message);
+        q.pending.push({ seq: this.pushed++, message: traced.message, at: now, span: traced.span });
+      } else {
+        q.pending.push({ seq: this.pushed++, message, at: now });
+      }
       touched.add(q);
     });
     this.buffered += messages.length;
@@ -164,11 +176,13 @@ export class ProducerPipeline {
       ]);
     } catch (err) {
       this.failure ??= err as Error;
+      if (this.tracing) for (const b of batch) if (b.span) this.tracing.endSendFailed(b.span, this.topic, q.partition, err as Error);
       this.notify();
       return;
     } finally {
       clearTimeout(timer);
     }
+    if (this.tracing) for (const b of batch) b.span?.end();
     q.pending.splice(0, batch.length);
     q.inFlight = 0;
     this.buffered -= batch.length;

@@ -28,12 +28,13 @@ describe('shared service configuration', () => {
   fs.writeFileSync(passwordFile, 's3cret\n');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('local defaults: plaintext, no SASL, port 8080, info logs', () => {
+  test('local defaults: plaintext, no SASL, port 8080, info logs, no tracing', () => {
     expect(common({ KAFKA_BROKERS: '127.0.0.1:29092, 127.0.0.1:29093' })).toEqual({
       kafka: { brokers: ['127.0.0.1:29092', '127.0.0.1:29093'], clientId: 'svc', tls: undefined, sasl: undefined, startupTimeoutMs: 30_000 },
       logLevel: 'info',
       httpPort: 8080,
       shutdownTimeoutMs: 20000,
+      tracing: expect.objectContaining({ enabled: false, serviceName: 'svc' }),
     });
   });
 

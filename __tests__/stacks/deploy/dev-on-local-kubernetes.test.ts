@@ -276,7 +276,7 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
       const found = await api.get(resourcePath('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', crd));
       expect(found.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Established', status: 'True' })]));
     }
-    for (const [ns, release] of [['monitoring', 'kube-prometheus-stack'], ['monitoring', 'loki'], ['monitoring', 'alloy'], ['kafka', 'strimzi-cluster-operator'], ['kafka', 'keda']]) {
+    for (const [ns, release] of [['monitoring', 'kube-prometheus-stack'], ['monitoring', 'loki'], ['monitoring', 'tempo'], ['monitoring', 'alloy'], ['kafka', 'strimzi-cluster-operator'], ['kafka', 'keda']]) {
       const secretsOfRelease = await api.get<{ items: KubeObject[] }>(`${namespaced(ns, 'secrets')}?labelSelector=owner%3Dhelm,name%3D${release}`);
       expect(secretsOfRelease.items.map((s) => s.metadata.labels?.status)).toContain('deployed');
     }
@@ -285,6 +285,15 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     const monitoring = await api.get<{ items: KubeObject[] }>(namespaced('monitoring', 'deployments', undefined, 'apps'));
     expect(monitoring.items.length).toBeGreaterThan(2);
     for (const d of monitoring.items) expect(`${d.metadata.name} ${d.status.readyReplicas ?? 0}`).toBe(`${d.metadata.name} ${d.spec.replicas}`);
+    // Traces: Tempo's StatefulSet ready on its claim; Alloy's Service has the OTLP port the services send to.
+    const tempo = await api.get(namespaced('monitoring', 'statefulsets', 'tempo', 'apps'));
+    expect(tempo.status.readyReplicas).toBe(1);
+    const tempoService = await api.get(namespaced('monitoring', 'services', 'tempo'));
+    expect(tempoService.spec.ports).toEqual(expect.arrayContaining([expect.objectContaining({ port: 4317 }), expect.objectContaining({ port: 3200 })]));
+    const alloyService = await api.get(namespaced('monitoring', 'services', 'alloy'));
+    expect(alloyService.spec.ports).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'otlp-http', port: 4318, targetPort: 4318 })]));
+    const otlpPolicy = await api.get(namespaced('workloads', 'networkpolicies', 'allow-otlp', 'networking.k8s.io'));
+    expect(otlpPolicy.spec.egress[0].ports).toEqual([{ port: 4318, protocol: 'TCP' }]);
   });
 
   it('has the real API server accept the Kafka, KafkaNodePool and KafkaUser resources against the real CRDs', async () => {
