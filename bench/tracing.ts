@@ -57,7 +57,7 @@ export const TRACING_SETTINGS: readonly TracingSetting[] = [
 ];
 
 /** The bench's own trace backend: ports and files apart from `npm start`'s and the tests'. */
-const JAEGER = { dir: path.join(CACHE_DIR, 'bench', 'jaeger'), otlpPort: 29348, queryPort: 29716, maxTraces: 50_000 };
+export const BENCH_JAEGER = { dir: path.join(CACHE_DIR, 'bench', 'jaeger'), otlpPort: 29348, queryPort: 29716, maxTraces: 50_000 };
 
 function serviceEnv(setting: TracingSetting, jaeger: LocalJaeger, service: TracedService): Record<string, string> {
   if (setting.ratio === undefined) return {};
@@ -82,7 +82,7 @@ const FULL_BATCHES = { BATCH_SIZE: '1000', LINGER_MS: '1000' };
  * reads back, both at that setting.
  */
 export async function tracingSection(ctx: BenchContext, runs: number, messages: number): Promise<TracingCost> {
-  const jaeger = await jaegerUp({ ...JAEGER, log: ctx.log });
+  const jaeger = await jaegerUp({ ...BENCH_JAEGER, log: ctx.log });
   try {
     const produced = new Map<string, ThroughputRun[]>(TRACING_SETTINGS.map((s) => [s.name, []]));
     const consumed = new Map<string, ThroughputRun[]>(TRACING_SETTINGS.map((s) => [s.name, []]));
@@ -133,6 +133,6 @@ export async function tracingSection(ctx: BenchContext, runs: number, messages: 
       }),
     };
   } finally {
-    await jaegerDown({ dir: JAEGER.dir, log: () => undefined });
+    await jaegerDown({ dir: BENCH_JAEGER.dir, log: () => undefined });
   }
 }

@@ -1,10 +1,9 @@
-import * as path from 'path';
 import { Admin, IHeaders } from 'kafkajs';
 import { TracedService, serviceSamplerEnv } from '../../config';
 import { jaegerDown, jaegerUp, LocalJaeger } from '../../tools/local-jaeger';
-import { CACHE_DIR } from '../../tools/paths';
 import { TraceSpan, findTraces, formatTrace, waitForTrace } from '../../tools/traces';
 import { uniqueName } from '../support/kafka';
+import { TRACE_TEST_JAEGER } from '../support/traces';
 import { LogRecord, ServiceProcess, createTopics, deleteTopics, kafka, processed } from './harness';
 
 /**
@@ -17,7 +16,6 @@ import { LogRecord, ServiceProcess, createTopics, deleteTopics, kafka, processed
 const MESSAGES = 12;
 const admin: Admin = kafka().admin();
 // Its own instance and ports: `npm start`'s (29318/29686) is not touched.
-const JAEGER = { dir: path.join(CACHE_DIR, 'test-jaeger'), otlpPort: 29338, queryPort: 29706 };
 const topic = uniqueName('svc-traces');
 const dlq = `${topic}.dlq`;
 const group = `${topic}-group`;
@@ -68,7 +66,7 @@ async function readAll(topicName: string, count: number): Promise<{ partition: n
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
 
 beforeAll(async () => {
-  jaeger = await jaegerUp({ ...JAEGER, log: () => undefined });
+  jaeger = await jaegerUp({ ...TRACE_TEST_JAEGER, log: () => undefined });
   await admin.connect();
   await createTopics(admin, [topic, dlq]);
 }, 30 * 60_000);
@@ -80,7 +78,7 @@ afterAll(async () => {
   }
   await deleteTopics(admin, [topic, dlq]);
   await admin.disconnect();
-  await jaegerDown({ dir: JAEGER.dir, log: () => undefined });
+  await jaegerDown({ dir: TRACE_TEST_JAEGER.dir, log: () => undefined });
 });
 
 describe('traces from the producer through Kafka to the consumer and the DLQ', () => {

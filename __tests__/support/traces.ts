@@ -9,7 +9,10 @@ import { CACHE_DIR } from '../../tools/paths';
  * with tracing on, as the services run deployed. Its own ports and files: `npm start`'s Jaeger and
  * the trace test's own (__tests__/services/traces.test.ts, which counts spans) are apart.
  */
-const RUN_JAEGER = { dir: path.join(CACHE_DIR, 'test-run-jaeger'), otlpPort: 29358, queryPort: 29726, maxTraces: 20_000 };
+export const RUN_JAEGER = { dir: path.join(CACHE_DIR, 'test-run-jaeger'), otlpPort: 29358, queryPort: 29726, maxTraces: 20_000 };
+
+/** The trace test's own backend (__tests__/services/traces.test.ts), apart from the run's: it counts spans. */
+export const TRACE_TEST_JAEGER = { dir: path.join(CACHE_DIR, 'test-jaeger'), otlpPort: 29338, queryPort: 29706 };
 
 /** Set by the global setup for the test workers (forked after it). */
 export const TEST_OTLP_ENDPOINT_VARIABLE = 'KAFKA_PLATFORM_TEST_OTLP_ENDPOINT';

@@ -3,7 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { environments, localKubernetes } from '../../../config';
 import { JMX_EXPORTER_BASE_PORT } from '../../../tools/jmx-exporter';
+import { LOCAL_OTLP_PORT, LOCAL_JAEGER_QUERY_PORT } from '../../../tools/local-jaeger';
 import { LOCAL_PROMETHEUS_PORT } from '../../../tools/local-prometheus';
+import { BENCH_JAEGER } from '../../../bench/tracing';
+import { RUN_JAEGER, TRACE_TEST_JAEGER } from '../../support/traces';
 import { POSTGRES_PORT } from '../../../tools/local-postgres';
 import { PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from '../../../tools/local/kafka';
 import { allNodes, LocalKafkaSpec } from '../../../tools/local/kafka/layout';
@@ -39,6 +42,18 @@ const fixedPorts: Array<[string, number]> = [
   // The simulated operator forwards dev's node ports on 127.0.0.1 (bootstrap and one per broker).
   ...[0, 1, 2, 3, 4, 5].map((i): [string, number] => [`dev node port ${i}`, nodePort.bootstrapNodePort + i]),
   ...[1, 2, 3].map((n): [string, number] => [`JMX exporter of node ${n}`, JMX_EXPORTER_BASE_PORT + n - 1]),
+  // Jaeger listens on its OTLP port and on query-1 (gRPC), query (HTTP) and query+1 (health).
+  ...([
+    ['npm start', { otlpPort: LOCAL_OTLP_PORT, queryPort: LOCAL_JAEGER_QUERY_PORT }],
+    ['test run', RUN_JAEGER],
+    ['trace test', TRACE_TEST_JAEGER],
+    ['bench', BENCH_JAEGER],
+  ] as const).flatMap(([name, j]): Array<[string, number]> => [
+    [`${name} Jaeger OTLP`, j.otlpPort],
+    [`${name} Jaeger query gRPC`, j.queryPort - 1],
+    [`${name} Jaeger query`, j.queryPort],
+    [`${name} Jaeger health`, j.queryPort + 1],
+  ]),
   ['Prometheus', LOCAL_PROMETHEUS_PORT],
   ['PostgreSQL', POSTGRES_PORT],
   ['OCI registry', registryPort],
