@@ -281,7 +281,8 @@ const services: ServicesConfig = {
   resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
   // About 10 s of one consumer's measured rate (docs/services.md, "Tuning"): a backlog any longer adds a consumer.
   autoscaling: { lagThreshold: 5000 },
-  traceSampleRatio: 0.1,
+  // 1 %: at 10 % the kept spans cost the consumer about 13 % of its throughput (docs/observability.md, "What tracing costs").
+  traceSampleRatio: 0.01,
 };
 const kafkaDefaults = {
   clusterName: 'platform',
