@@ -65,7 +65,8 @@ function serviceEnv(setting: TracingSetting, jaeger: LocalJaeger, service: Trace
   return { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, ...serviceSamplerEnv(service, setting.ratio) };
 }
 
-const rate = (r: ThroughputRun) => `${Math.round(r.messagesPerSecond).toLocaleString('en-US')} msg/s`;
+const msgs = (n: number) => `${Math.round(n).toLocaleString('en-US')} msg/s`;
+const rate = (r: ThroughputRun) => (r.steadyMessagesPerSecond === undefined ? msgs(r.messagesPerSecond) : `${msgs(r.messagesPerSecond)} (steady ${msgs(r.steadyMessagesPerSecond)})`);
 
 /**
  * The consumer's input is written in full batches whatever the setting: the producer's batches
@@ -114,13 +115,16 @@ export async function tracingSection(ctx: BenchContext, runs: number, messages: 
       }
     }
     const medianOf = (runsOf: readonly ThroughputRun[]) => median(runsOf.map((r) => r.messagesPerSecond));
-    const off = { producer: medianOf(produced.get('off')!), consumer: medianOf(consumed.get('off')!) };
+    // The consumer at its steady rate: tracing's cost to a consumer that keeps running, without
+    // the first fifth of each run, where V8 is still warming the exporter's code up as well as the rest.
+    const steadyMedianOf = (runsOf: readonly ThroughputRun[]) => median(runsOf.map((r) => r.steadyMessagesPerSecond ?? r.messagesPerSecond));
+    const off = { producer: medianOf(produced.get('off')!), consumer: steadyMedianOf(consumed.get('off')!) };
     return {
       backend: `Jaeger ${jaeger.version} (in memory), OTLP/HTTP on 127.0.0.1`,
-      propagationOnly: { consumer: headersOnly, medianConsumerMessagesPerSecond: medianOf(headersOnly), consumerCost: 1 - medianOf(headersOnly) / off.consumer },
+      propagationOnly: { consumer: headersOnly, medianConsumerMessagesPerSecond: steadyMedianOf(headersOnly), consumerCost: 1 - steadyMedianOf(headersOnly) / off.consumer },
       settings: TRACING_SETTINGS.map((s) => {
         const p = medianOf(produced.get(s.name)!);
-        const c = medianOf(consumed.get(s.name)!);
+        const c = steadyMedianOf(consumed.get(s.name)!);
         return {
           ...s,
           producer: produced.get(s.name)!,

@@ -77,8 +77,9 @@ function syntheticResults(): BenchResults {
     tracing: {
       backend: 'Jaeger v2.13.0 (in memory), OTLP/HTTP on 127.0.0.1',
       settings: [
-        { name: 'off', label: 'tracing off', producer: [run(10_000)], consumer: [run(20_000)], medianProducerMessagesPerSecond: 10_000, medianConsumerMessagesPerSecond: 20_000, producerCost: 0, consumerCost: 0 },
-        { name: 'default', label: 'default sampling (10 %)', ratio: 0.1, producer: [run(9700)], consumer: [run(19_400)], medianProducerMessagesPerSecond: 9700, medianConsumerMessagesPerSecond: 19_400, producerCost: 0.03, consumerCost: 0.03 },
+        // Whole-run rates below the steady ones (the start's warm-up): the tracing table shows the steady rate.
+        { name: 'off', label: 'tracing off', producer: [run(10_000)], consumer: [{ ...run(18_000), steadyMessagesPerSecond: 20_000 }], medianProducerMessagesPerSecond: 10_000, medianConsumerMessagesPerSecond: 20_000, producerCost: 0, consumerCost: 0 },
+        { name: 'default', label: 'default sampling (10 %)', ratio: 0.1, producer: [run(9700)], consumer: [{ ...run(17_000), steadyMessagesPerSecond: 19_400 }], medianProducerMessagesPerSecond: 9700, medianConsumerMessagesPerSecond: 19_400, producerCost: 0.03, consumerCost: 0.03 },
         { name: 'all', label: 'every trace (100 %)', ratio: 1, producer: [run(8000)], consumer: [run(16_000)], medianProducerMessagesPerSecond: 8000, medianConsumerMessagesPerSecond: 16_000, producerCost: 0.2, consumerCost: 0.2 },
       ],
       propagationOnly: { consumer: [run(19_800)], medianConsumerMessagesPerSecond: 19_800, consumerCost: 0.01 },
