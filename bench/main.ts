@@ -76,7 +76,8 @@ function parseArgs(argv: readonly string[]): Options {
 
 const started = Date.now();
 const log = (line: string) => console.log(`[${formatDuration(Date.now() - started).padStart(6)}] ${line}`);
-const rate = (r: ThroughputRun) => `${Math.round(r.messagesPerSecond).toLocaleString('en-US')} msg/s, ${r.mibPerSecond.toFixed(2)} MiB/s`;
+const rate = (r: ThroughputRun) =>
+  `${Math.round(r.messagesPerSecond).toLocaleString('en-US')} msg/s, ${r.mibPerSecond.toFixed(2)} MiB/s${r.steadyMessagesPerSecond === undefined ? '' : ` (steady ${Math.round(r.steadyMessagesPerSecond).toLocaleString('en-US')} msg/s)`}`;
 
 /** Runs `a` and `b` `runs` times, alternating which goes first so drift in the machine's load hits both. */
 async function interleaved<A, B>(runs: number, a: (i: number) => Promise<A>, b: (i: number) => Promise<B>): Promise<{ a: A[]; b: B[] }> {

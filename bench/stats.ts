@@ -32,3 +32,6 @@ export function medianPercentiles(runs: readonly Percentiles[]): Percentiles {
 }
 
 export const MIB = 1024 * 1024;
+
+/** Share of the records after which a consumer's steady rate is counted (its warm-up left out). */
+export const WARMUP_SHARE = 0.2;

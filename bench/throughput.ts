@@ -1,10 +1,12 @@
-import { Admin, Kafka, logLevel } from 'kafkajs';
-import { loadConsumerConfig } from '../services/consumer/config';
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { Admin } from 'kafkajs';
 import { KafkaTools, runKafkaTool } from '../tools/kafka-tool';
+import { PROJECT_ROOT } from '../tools/paths';
 import { createPostsLikeTopic } from './cluster';
 import { MessageShape } from './payload';
 import { ServiceProcess, lineTime } from './service-process';
-import { MIB } from './stats';
+import { MIB, WARMUP_SHARE } from './stats';
 
 /** One throughput measurement of one side. */
 export interface ThroughputRun {
@@ -20,8 +22,6 @@ export interface ThroughputRun {
   readonly steadyMessagesPerSecond?: number;
 }
 
-/** Share of the records after which a consumer's steady rate is counted. */
-export const WARMUP_SHARE = 0.2;
 
 export interface BenchContext {
   readonly admin: Admin;
@@ -118,41 +118,40 @@ async function committedTotal(admin: Admin, groupId: string, topic: string): Pro
 /**
  * kafkajs on its own on the same topic, with the consumer service's fetch settings (its defaults,
  * read from its own config): a group member that only counts the messages kafkajs hands over (no
- * parsing, no commits), from its group join to the last one. The consumer service cannot beat it
- * with this client, so the report shows how much of the gap to ConsumerPerformance is the
+ * parsing, no commits), from its group join to the last one (bench/kafkajs-only.ts). It runs as a
+ * fresh process started like the service: in the bench's own process, whose kafkajs code earlier
+ * runs had already compiled, it had a warm JIT the service never has. The consumer service cannot
+ * beat it with this client, so the report shows how much of the gap to ConsumerPerformance is the
  * client's and how much the service's own work. At kafkajs' own 10 MiB / 1 MiB fetches it reads
  * about a tenth faster, and is OOM-killed in the service's pod (docs/services.md, "Memory").
  */
 export async function consumeWithKafkajsOnly(ctx: BenchContext, topic: string, messages: number): Promise<ThroughputRun> {
-  const { fetch } = loadConsumerConfig({ KAFKA_BROKERS: ctx.bootstrapServers });
-  const consumer = new Kafka({ clientId: 'bench-kafkajs-only', brokers: ctx.bootstrapServers.split(','), logLevel: logLevel.NOTHING }).consumer({
-    groupId: `${topic}-kafkajs-${Date.now().toString(36)}`,
-    minBytes: fetch.minBytes,
-    maxWaitTimeInMs: fetch.maxWaitMs,
-    maxBytes: fetch.maxBytes,
-    maxBytesPerPartition: fetch.maxBytesPerPartition,
+  const groupId = `${topic}-kafkajs-${Date.now().toString(36)}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'kafkajs-only.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: ctx.bootstrapServers, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, MESSAGES: String(messages) },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let joinedAt = 0;
-  let count = 0;
-  consumer.on(consumer.events.GROUP_JOIN, () => (joinedAt = Date.now()));
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    const all = new Promise<number>((resolve) =>
-      consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          count += batch.messages.length;
-          if (count >= messages) resolve(Date.now());
-        },
-      }),
-    );
-    const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`kafkajs alone read ${count} of ${messages} within 300 s`)), 300_000).unref());
-    const doneAt = await Promise.race([all, deadline]);
-    return run(messages, (doneAt - joinedAt) / 1000, ctx.shape.messageBytes);
-  } finally {
-    await consumer.disconnect();
-  }
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  const events = new Map(
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { event: string; at: number; counted?: number })
+      .map((e) => [e.event, e]),
+  );
+  const joined = events.get('group_join');
+  const warm = events.get('warm');
+  const done = events.get('done');
+  if (code !== 0 || !joined || !done) throw new Error(`kafkajs alone did not read ${messages} messages within 300 s (exit ${code}):\n${out.slice(-1000)}${err.slice(-2000)}`);
+  const steady = warm && done.at > warm.at ? { steadyMessagesPerSecond: (done.counted! - warm.counted!) / ((done.at - warm.at) / 1000) } : {};
+  return { ...run(messages, (done.at - joined.at) / 1000, ctx.shape.messageBytes), ...steady };
 }
 
 /** Kafka's ConsumerPerformance at its defaults: fetch.nMsg.sec, i.e. without the group join. */

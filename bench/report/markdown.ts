@@ -59,7 +59,7 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
       `Per partition, with one service instance serving all ${st.partitions}: ${perPartition.join(', ')} (the input of \`POSTS_SIZING.perPartitionBytesPerSecond\`, docs/topics.md).`,
       '',
       'Producer: from the service\'s start line (connected) to the last acknowledgement, as its summary reports; ProducerPerformance\'s own records/sec. ' +
-        'Consumer: from the service\'s group join until every offset is committed after processing (polled every 50 ms); ConsumerPerformance\'s fetch.nMsg.sec, which also leaves the group join out. kafkajs alone: a kafkajs group member on the same topic, with the service\'s fetch sizes, that only counts what kafkajs hands over (no parsing, no commits), from its join to the last message, run in the bench\'s own process right after each service run: the most the service could reach with this client.',
+        'Consumer: from the service\'s group join until every offset is committed after processing (polled every 50 ms); ConsumerPerformance\'s fetch.nMsg.sec, which also leaves the group join out. kafkajs alone: a kafkajs group member on the same topic, with the service\'s fetch sizes, that only counts what kafkajs hands over (no parsing, no commits), from its join to the last message, run right after each service run as a fresh process started like the service (node with tsx; in the bench\'s own process its code was already compiled by earlier runs): the most the service could reach with this client.',
       '',
     );
   }
