@@ -13,6 +13,25 @@ export interface LatencyRun extends Percentiles {
    * (the request, replication to the in-sync replicas, the consumer's fetch wait, processing).
    */
   readonly breakdown?: { readonly producer: Percentiles; readonly afterProducer: Percentiles };
+  /**
+   * The consumer process over the run, from its own /metrics (prom-client's default metrics,
+   * scraped before it stops, so since its start): how late its event loop ran a 10 ms timer
+   * (p99 and max), and the share of its lifetime spent in garbage collection pauses.
+   */
+  readonly consumerRuntime?: { readonly eventLoopLagP99Ms: number; readonly eventLoopLagMaxMs: number; readonly gcShare: number };
+}
+
+/** The consumer runtime figures from a Prometheus text page of prom-client's default metrics; undefined when one is missing. */
+export function consumerRuntimeFrom(metricsText: string, lifetimeSeconds: number): LatencyRun['consumerRuntime'] {
+  const value = (name: string) => {
+    const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(metricsText);
+    return m ? Number(m[1]) : undefined;
+  };
+  const p99 = value('nodejs_eventloop_lag_p99_seconds');
+  const max = value('nodejs_eventloop_lag_max_seconds');
+  const gc = [...metricsText.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} ([0-9.eE+-]+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  if (p99 === undefined || max === undefined || !(lifetimeSeconds > 0)) return undefined;
+  return { eventLoopLagP99Ms: p99 * 1000, eventLoopLagMaxMs: max * 1000, gcShare: gc / lifetimeSeconds };
 }
 
 /**
@@ -36,6 +55,7 @@ export async function serviceLatency(ctx: BenchContext, rate: number, seconds: n
     { KAFKA_BROKERS: ctx.bootstrapServers, KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, KAFKA_GROUP_ID: topic, ...env, LOG_LEVEL: 'debug' },
     { onLine: (l) => l.event === 'message' && samples.push({ createdAt: Date.parse(String(l.createdAt)), latencyMs: Number(l.latencyMs), recordTimestamp: Number(l.recordTimestamp) }) },
   );
+  const startedAt = Date.now();
   try {
     await consumer.waitForEvent('start');
     const producer = new ServiceProcess('producer', {
@@ -59,10 +79,23 @@ export async function serviceLatency(ctx: BenchContext, rate: number, seconds: n
       producer: percentiles(measured.map((x) => x.recordTimestamp - x.createdAt)),
       afterProducer: percentiles(measured.map((x) => x.createdAt + x.latencyMs - x.recordTimestamp)),
     };
-    return { samples: latencies.length, ...percentiles(latencies), breakdown };
+    const consumerRuntime = await scrapeConsumerRuntime(consumer, startedAt);
+    return { samples: latencies.length, ...percentiles(latencies), breakdown, ...(consumerRuntime ? { consumerRuntime } : {}) };
   } finally {
     await consumer.stop();
     await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
+  }
+}
+
+async function scrapeConsumerRuntime(consumer: ServiceProcess, startedAt: number): Promise<LatencyRun['consumerRuntime']> {
+  const port = consumer.lines.find((l) => l.event === 'http_listening')?.port;
+  if (typeof port !== 'number') return undefined;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+    return consumerRuntimeFrom(await res.text(), (Date.now() - startedAt) / 1000);
+  } catch {
+    // A consumer that cannot answer is reported without these figures, not as a failed run.
+    return undefined;
   }
 }
 

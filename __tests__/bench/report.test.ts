@@ -4,6 +4,7 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { COLOURS } from '../../bench/report/chart';
 import { writeReport } from '../../bench/report/write';
+import { consumerRuntimeFrom } from '../../bench/latency';
 import { BenchResults, judgeTargets } from '../../bench/results';
 import { median, percentiles } from '../../bench/stats';
 
@@ -15,6 +16,7 @@ function syntheticResults(): BenchResults {
   const split = (p50: number, p99: number, p999: number) => ({
     ...lat(p50, p99, p999),
     breakdown: { producer: { p50: 2, p99: p99 - 15, p999: p999 - 20 }, afterProducer: { p50: p50 - 2, p99: 15, p999: 20 } },
+    consumerRuntime: { eventLoopLagP99Ms: p99 / 2, eventLoopLagMaxMs: p999, gcShare: 0.031 },
   });
   const base: Omit<BenchResults, 'targets'> = {
     startedAt: '2025-01-31T12:00:00.000Z',
@@ -159,6 +161,7 @@ describe('bench reporting', () => {
     expect(md).toContain('| ratio | **1.47x** | |');
     expect(md).toContain('| default sampling (10 %) | 9,700 | 3.0 % | 19,400 | **3.0 %** | 9,700 | 19,400 |');
     expect(md).toContain('| tracing off | 10,000 |  | 20,000 |  | 10,000 | 20,000 |');
+    expect(md).toMatch(/\| consumer service \| 1,000 msg\/s \| [0-9.]+ ms \| [0-9.]+ ms \| 3\.1 % of its time \|/);
     expect(md).toContain('| tracing off, on the records written at the default sampling (their headers alone) | | | 19,800 | 1.0 % | | 19,800 |');
     expect(md).toContain('21.0 min wall time for 612 tests (0 failed), read from the last recorded run');
 
@@ -204,5 +207,29 @@ describe('bench reporting', () => {
     const values = Array.from({ length: 1000 }, (_, i) => 1000 - i);
     // EndToEndLatency's rule: the element at floor(n * q) of the sorted values.
     expect(percentiles(values)).toEqual({ p50: 501, p99: 991, p999: 1000 });
+  });
+});
+
+describe('consumerRuntimeFrom', () => {
+  // The lines prom-client's default metrics write, as the consumer serves them.
+  const page = [
+    '# HELP nodejs_eventloop_lag_p99_seconds The 99th percentile of the recorded event loop delays.',
+    '# TYPE nodejs_eventloop_lag_p99_seconds gauge',
+    'nodejs_eventloop_lag_p99_seconds 0.012337151',
+    'nodejs_eventloop_lag_max_seconds 0.048758783',
+    'nodejs_gc_duration_seconds_sum{kind="minor"} 0.6',
+    'nodejs_gc_duration_seconds_sum{kind="major"} 0.3',
+    'nodejs_gc_duration_seconds_count{kind="major"} 4',
+  ].join('\n');
+
+  it('reads the event loop lag in ms and the GC share of the lifetime, every kind of pause summed', () => {
+    const r = consumerRuntimeFrom(page, 30)!;
+    expect(r.eventLoopLagP99Ms).toBeCloseTo(12.337, 3);
+    expect(r.eventLoopLagMaxMs).toBeCloseTo(48.759, 3);
+    expect(r.gcShare).toBeCloseTo(0.03, 6);
+  });
+
+  it('gives nothing when the lag metrics are missing (another exporter, or none)', () => {
+    expect(consumerRuntimeFrom('nodejs_gc_duration_seconds_sum{kind="minor"} 0.6', 30)).toBeUndefined();
   });
 });

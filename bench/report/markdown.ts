@@ -103,6 +103,14 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
         out.push(`| producer -> consumer service | ${int(l.rate)} msg/s | ${part((x) => x.breakdown!.producer)} | ${part((x) => x.breakdown!.afterProducer)} |`);
       }
     }
+    const runtime = r.latency.service.filter((l) => l.runs.every((x) => x.consumerRuntime));
+    if (runtime.length > 0) {
+      out.push('', "| the consumer's event loop and GC (median of the runs) | rate | timer lag p99 | timer lag max | GC pauses |", '| --- | ---: | ---: | ---: | ---: |');
+      for (const l of runtime) {
+        const m = (f: (x: NonNullable<LatencyRun['consumerRuntime']>) => number) => median(l.runs.map((x) => f(x.consumerRuntime!)));
+        out.push(`| consumer service | ${int(l.rate)} msg/s | ${m((x) => x.eventLoopLagP99Ms).toFixed(1)} ms | ${m((x) => x.eventLoopLagMaxMs).toFixed(1)} ms | ${(m((x) => x.gcShare) * 100).toFixed(1)} % of its time |`);
+      }
+    }
     out.push(
       '',
       `Services: ${st.latencySeconds} s at a fixed rate after ${st.latencyWarmupSeconds} s of warm-up at that rate (sent and consumed, not counted: the first second of a cold process carries kafkajs' unoptimised code and first requests), from each message's createdAt (set by the producer when it is generated) to the end of its processing in the consumer, from the consumer's per-message lines (LOG_LEVEL=debug for this run). ` +
