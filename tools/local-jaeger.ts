@@ -18,7 +18,8 @@ import { versions } from '../config';
 import { goBinaries } from './go-build';
 import { HOST, Log, ensurePortFree, runningPidFrom, sleep, tailFile, waitForExit } from './local/process';
 import { paths, toolBinary } from './paths';
-import { fetchTrace, formatTrace, httpGet } from './traces';
+import { httpGet } from './http';
+import { fetchTrace, formatTrace } from './traces';
 
 const PIN = versions.traceBackend.jaeger;
 

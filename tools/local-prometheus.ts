@@ -9,7 +9,6 @@
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import { stringify } from 'yaml';
@@ -17,6 +16,7 @@ import { environments } from '../config';
 import { kafkaAlertGroups } from '../modules/observability/kafka-alerts';
 import { RuleGroup, renderRulesFile } from '../modules/observability/prometheus-rules';
 import { serviceAlertGroups } from '../modules/observability/service-alerts';
+import { httpGet } from './http';
 import { jmxExporterTargets } from './jmx-exporter';
 import { Log } from './local/kafka';
 import { paths } from './paths';
@@ -123,18 +123,6 @@ function requirePrometheus(): void {
   }
 }
 
-function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

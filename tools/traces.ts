@@ -2,20 +2,7 @@
  * Reads traces back from the trace backend's own query API (Jaeger's /api/v3, whose answers
  * are OTLP JSON): what the tests assert on and what `npm start` prints.
  */
-import * as http from 'http';
-
-export function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
+import { httpGet } from './http';
 
 /** OTLP span kinds by their number in the protocol. */
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
