@@ -110,9 +110,18 @@ export async function consumeWithService(ctx: BenchContext, topic: string, messa
   }
 }
 
+/**
+ * The group's committed offsets summed; 0 while the group's coordinator answers with a retriable
+ * error (COORDINATOR_LOAD_IN_PROGRESS after its partition moved, for one): the poll asks again.
+ */
 async function committedTotal(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return offsets[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } catch (err) {
+    if ((err as { retriable?: boolean }).retriable === true) return 0;
+    throw err;
+  }
 }
 
 /**
