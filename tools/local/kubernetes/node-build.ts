@@ -7,6 +7,7 @@ import { versions } from '../../../config';
 import { goBinaries, GoSource } from '../../go-build';
 import { toolBinary } from '../../paths';
 import { dropLocalReplaces, kubernetesLdflags } from './build';
+import { ensurePause } from './node-images';
 
 const pins = versions.localKubernetes;
 
@@ -16,6 +17,8 @@ export interface NodeBinaries {
   readonly containerd: string;
   readonly containerdShim: string;
   readonly ctr: string;
+  /** The pod sandbox's binary, compiled from the Kubernetes module's pause.c. */
+  readonly pause: string;
 }
 
 /** Where each binary lives once built (whether or not it is there yet). */
@@ -26,10 +29,11 @@ export function nodeBinaryPaths(): NodeBinaries {
     containerd: toolBinary('containerd', c),
     containerdShim: toolBinary('containerd-shim-runc-v2', c),
     ctr: toolBinary('ctr', c),
+    pause: toolBinary('pause', `v${pins.kubernetes.version}`),
   };
 }
 
-/** Builds whatever is missing: containerd's three binaries first (minutes), then the kubelet. */
+/** Builds whatever is missing: containerd's three binaries first (minutes), then the kubelet and pause. */
 export async function ensureNodeBinaries(): Promise<NodeBinaries> {
   const modMode = { GOFLAGS: '-mod=mod -modcacherw' };
   const c = pins.containerd;
@@ -49,6 +53,8 @@ export async function ensureNodeBinaries(): Promise<NodeBinaries> {
   await goBinaries(kubeSource, [
     { name: 'kubelet', version: kubeVersion, package: './cmd/kubelet', tags: 'selinux,notest,grpcnotrace', ldflags: kubernetesLdflags(), env: modMode },
   ]);
+  // pause.c comes with the module the kubelet was built from (in the Go module cache by now).
+  ensurePause();
   return nodeBinaryPaths();
 }
 
