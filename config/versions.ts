@@ -154,6 +154,12 @@ export const versions = {
      */
     // renovate: datasource=go depName=github.com/containerd/containerd/v2
     containerd: { goModule: 'github.com/containerd/containerd/v2', version: 'v2.4.2' },
+    /**
+     * The OCI runtime under containerd: containerd 2.4 is tested with runc 1.5 (its
+     * script/setup/runc-version); Debian bookworm has 1.1.5. Built with cgo and seccomp.
+     */
+    // renovate: datasource=go depName=github.com/opencontainers/runc
+    runc: { goModule: 'github.com/opencontainers/runc', version: 'v1.5.3' },
   },
   /** Building, publishing and signing the service images (tools/images/). */
   imageTools: {

@@ -1,7 +1,8 @@
 /**
  * The binaries of a real node (kubelet, containerd, its runc shim and `ctr`), built from the
- * Go module proxy into the per-machine cache, keyed by version like the control plane's.
- * runc and the CNI plugins come from Debian (tools/system-packages.ts).
+ * Go module proxy into the per-machine cache, keyed by version like the control plane's, and
+ * runc, built the same way (with cgo, against Debian's libseccomp). The CNI plugins come from
+ * Debian (tools/system-packages.ts).
  */
 import { versions } from '../../../config';
 import { goBinaries, GoSource } from '../../go-build';
@@ -17,6 +18,7 @@ export interface NodeBinaries {
   readonly containerd: string;
   readonly containerdShim: string;
   readonly ctr: string;
+  readonly runc: string;
   /** The pod sandbox's binary, compiled from the Kubernetes module's pause.c. */
   readonly pause: string;
 }
@@ -29,6 +31,7 @@ export function nodeBinaryPaths(): NodeBinaries {
     containerd: toolBinary('containerd', c),
     containerdShim: toolBinary('containerd-shim-runc-v2', c),
     ctr: toolBinary('ctr', c),
+    runc: toolBinary('runc', pins.runc.version),
     pause: toolBinary('pause', `v${pins.kubernetes.version}`),
   };
 }
@@ -42,6 +45,12 @@ export async function ensureNodeBinaries(): Promise<NodeBinaries> {
   const stamp = [`-X ${c.goModule}/version.Version=${c.version}`, `-X ${c.goModule}/version.Package=${c.goModule}`].join(' ');
   const containerd = (name: string) => ({ name, version: c.version, package: `./cmd/${name}`, tags: 'no_btrfs', ldflags: stamp });
   await goBinaries(containerdSource, [containerd('containerd-shim-runc-v2'), containerd('ctr'), containerd('containerd')]);
+
+  const r = pins.runc;
+  // runc's Makefile tags without libpathrs (a Rust library Debian bookworm lacks); its nsenter is C, so cgo.
+  await goBinaries({ module: r.goModule, version: r.version, label: 'runc' }, [
+    { name: 'runc', version: r.version, package: '.', tags: 'seccomp,urfave_cli_no_docs', env: { CGO_ENABLED: '1' } },
+  ]);
 
   const kubeVersion = `v${pins.kubernetes.version}`;
   const kubeSource: GoSource = {

@@ -146,6 +146,9 @@ cgroupRoot: ${layout.cgroupRoot}
 # mount namespace shows the kubelet the values it wants (tools/local/kubernetes/node.ts).
 protectKernelDefaults: true
 failSwapOn: false
+# Its KUBE-FIREWALL and canary chains serve kube-proxy, which makes its own: the host's
+# firewall stays as it is.
+makeIPTablesUtilChains: false
 authentication:
   anonymous:
     enabled: true

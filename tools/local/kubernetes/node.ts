@@ -1,6 +1,6 @@
 /**
- * A real node on this machine: containerd 2.x and a kubelet built from source, runc from
- * Debian, running static pods (no API server needed yet). Both run inside one private mount
+ * A real node on this machine: containerd 2.x, runc and a kubelet built from source, running
+ * static pods (no API server needed yet). Both run inside one private mount
  * namespace, so the node's mounts (container root filesystems, volumes) never reach the host
  * and vanish with it, and so the kubelet sees the kernel settings it insists on without the
  * shared host's being changed.
@@ -27,7 +27,6 @@ const CRI_NAMESPACE = 'k8s.io';
 
 /** Host tools the node needs beyond what the project builds, and the Debian package of each. */
 const HOST_TOOLS: ReadonlyArray<[string, string]> = [
-  ['runc', 'runc'],
   ['unshare', 'util-linux'],
   ['nsenter', 'util-linux'],
   ['mount', 'mount'],
@@ -45,6 +44,15 @@ export interface RunningPod {
   readonly spec: { readonly containers: ReadonlyArray<{ readonly name: string; readonly image: string }> };
 }
 
+/** A pod as the kubelet's `/pods` lists it (the fields read here). */
+export interface KubeletPod {
+  readonly metadata: { readonly name: string; readonly namespace: string };
+  readonly status: {
+    readonly phase?: string;
+    readonly containerStatuses?: ReadonlyArray<{ readonly name: string; readonly ready: boolean; readonly state: Record<string, unknown>; readonly imageID: string }>;
+  };
+}
+
 /** The first missing host tool, named with the package that brings it. */
 export function missingHostTool(): string | undefined {
   for (const [tool, pkg] of HOST_TOOLS) {
@@ -52,6 +60,8 @@ export function missingHostTool(): string | undefined {
       return `${tool} is missing: the local node needs it; install it with: apt-get install -y ${pkg}`;
     }
   }
+  if (!fs.existsSync('/usr/lib/cni/host-local')) return 'the CNI plugins are missing: the local node needs them; install them with: apt-get install -y containernetworking-plugins';
+  if (!fs.existsSync('/bin/busybox')) return '/bin/busybox is missing: the node\'s test image is made from it; install it with: apt-get install -y busybox-static';
   if (process.getuid?.() !== 0) return 'the local node needs root (mount namespaces, cgroups, runc)';
   return undefined;
 }
@@ -84,7 +94,7 @@ export class LocalNode {
     readonly config = localNode,
     readonly bin: NodeBinaries = nodeBinaryPaths(),
   ) {
-    this.layout = nodeLayout(config, dir);
+    this.layout = nodeLayout(config, path.resolve(dir));
   }
 
   private pid(name: keyof NodeLayout['pids']): number | undefined {
@@ -117,12 +127,23 @@ export class LocalNode {
       await ensurePortFree(port, `the local node's ${key}`, `localNode.${key}`);
     }
     await ensureNodeBinaries();
+    try {
+      return await this.start(log, timeoutMs);
+    } catch (err) {
+      // Nothing half-started stays behind; the logs do.
+      await this.down(() => undefined);
+      throw err;
+    }
+  }
+
+  private async start(log: Log, timeoutMs: number): Promise<NodeUpResult> {
+    const c = this.config;
     const started = Date.now();
     const l = this.layout;
     for (const d of [l.binDir, l.staticPodDir, l.podLogsDir, l.varLogDir, l.shimSocketDir, l.sysctlDir, l.cniConfDir, l.kubeletRoot, path.dirname(l.logs.kubelet), path.dirname(l.pids.kubelet), path.dirname(l.containerdConfig)]) {
       fs.mkdirSync(d, { recursive: true });
     }
-    const runc = which('runc') ?? '/usr/sbin/runc';
+    const runc = this.bin.runc;
     for (const [name, target] of [
       ['containerd-shim-runc-v2', this.bin.containerdShim],
       ['runc', runc],
@@ -167,8 +188,18 @@ export class LocalNode {
   /** Writes a static pod manifest; the kubelet picks it up within `fileCheckFrequency`. */
   writeStaticPod(name: string, manifest: string): string {
     const file = path.join(this.layout.staticPodDir, `${name}.yaml`);
-    fs.writeFileSync(file, manifest);
+    // Renamed into place: the kubelet skips dot files and would log a half-written one as unparsable.
+    const partial = path.join(this.layout.staticPodDir, `.${name}.yaml.partial`);
+    fs.writeFileSync(partial, manifest);
+    fs.renameSync(partial, file);
     return file;
+  }
+
+  /** The kubelet's pods with their status, from its read-only port. */
+  async pods(): Promise<KubeletPod[]> {
+    const res = await httpGet(`http://127.0.0.1:${this.config.kubeletReadOnlyPort}/pods`);
+    if (res.status !== 200) throw new Error(`kubelet /pods answered ${res.status}: ${res.body}`);
+    return (JSON.parse(res.body) as { items?: KubeletPod[] }).items ?? [];
   }
 
   /** Pods the kubelet's runtime reports running (its authenticated port, anonymous allowed here). */

@@ -1,7 +1,9 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { localNode } from '../../../../config';
 import { LocalNode, missingHostTool } from '../../../../tools/local/kubernetes/node';
+import { KUBELET_SYSCTLS } from '../../../../tools/local/kubernetes/node-config';
 import { BUSYBOX_IMAGE } from '../../../../tools/local/kubernetes/node-images';
 import { CACHE_DIR } from '../../../../tools/paths';
 import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
@@ -28,6 +30,8 @@ beforeAll(async () => {
   if (missing) throw new Error(missing);
   await kubernetesBinariesReady((line) => console.log(`[local-kubernetes] ${line}`), BUILD_WAIT_MS, true);
   node = new LocalNode(dir, config);
+  chainsBefore = kubeChains();
+  sysctlsBefore = sysctls();
   await node.down(quiet);
   fs.rmSync(dir, { recursive: true, force: true });
 }, BUILD_WAIT_MS + 120_000);
@@ -35,6 +39,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await node?.down(quiet);
 }, 120_000);
+
+/** iptables chains named KUBE-* on the host (kube-proxy's and the kubelet's prefix). */
+const kubeChains = () =>
+  ['iptables-save', 'ip6tables-save'].flatMap((cmd) => {
+    const r = spawnSync(cmd, { encoding: 'utf8' });
+    if (r.error) throw new Error(`${cmd} is missing: install it with: apt-get install -y iptables`);
+    return r.stdout.split('\n').filter((l) => l.includes('KUBE-'));
+  });
+/** The kernel settings the kubelet wants changed (it is shown other values in its namespace). */
+const sysctls = () => Object.keys(KUBELET_SYSCTLS).map((k) => `${k}=${fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim()}`);
+let chainsBefore: string[];
+let sysctlsBefore: string[];
 
 const until = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
@@ -77,6 +93,10 @@ spec:
     console.log(`static pod: third log line ${((Date.now() - started) / 1000).toFixed(1)}s after the manifest was written`);
     expect(log).toMatch(/stdout F tick 1 from \S+/);
 
+    const [pod] = (await node.pods()).filter((p) => p.metadata.name === 'ticker-test-node');
+    expect(pod.status.phase).toBe('Running');
+    expect(pod.status.containerStatuses?.map((c) => [c.name, Object.keys(c.state)])).toEqual([['ticker', ['running']]]);
+
     const pods = await node.runningPods();
     const ticker = pods.find((p) => p.metadata.name === 'ticker-test-node');
     expect(ticker?.metadata.namespace).toBe('default');
@@ -88,6 +108,11 @@ spec:
     const containers = await node.ctr('containers', 'ls');
     expect(containers).toContain(BUSYBOX_IMAGE);
     expect(containers).toContain('io.containerd.runc.v2');
+  });
+
+  it("changes neither the host's firewall nor its kernel settings", async () => {
+    expect(kubeChains()).toEqual(chainsBefore);
+    expect(sysctls()).toEqual(sysctlsBefore);
   });
 
   it('leaves no process, mount or cgroup behind when stopped', async () => {
