@@ -266,7 +266,7 @@ export class LocalNode {
       .filter((pid) => {
         try {
           const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-          return cmd[0].endsWith('containerd-shim-runc-v2') && cmd.includes(this.layout.containerdSocket);
+          return path.basename(cmd[0]).startsWith('containerd-shim-runc-v2') && cmd.includes(this.layout.containerdSocket);
         } catch {
           return false;
         }
