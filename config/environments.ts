@@ -412,6 +412,13 @@ export interface LocalNodeConfig {
   readonly kubeletHealthzPort: number;
   /** containerd's CRI streaming port (exec, attach, port-forward). */
   readonly containerdStreamPort: number;
+  /** The Linux bridge the node's pods are attached to (at most 15 characters). */
+  readonly bridge: string;
+  /**
+   * Pod addresses (IPv4 CIDR, private): the bridge takes the first, pods the rest. Only this
+   * machine routes it: pods get no default route and nothing is masqueraded or forwarded.
+   */
+  readonly podSubnet: string;
 }
 
 export const localNode: LocalNodeConfig = {
@@ -420,6 +427,8 @@ export const localNode: LocalNodeConfig = {
   kubeletReadOnlyPort: 29661,
   kubeletHealthzPort: 29662,
   containerdStreamPort: 29663,
+  bridge: 'kp-node0',
+  podSubnet: '10.245.0.0/24',
 };
 
 /** Client addresses of the local cluster's nodes, from its config. */

@@ -20,6 +20,8 @@ export interface NodeLayout {
   readonly containerdConfig: string;
   readonly runcRoot: string;
   readonly cniConfDir: string;
+  /** host-local's address reservations (cleared on every start: no pod outlives the node). */
+  readonly ipamDir: string;
   readonly kubeletRoot: string;
   readonly kubeletConfig: string;
   /** Static pod manifests the kubelet runs without an API server. */
@@ -48,6 +50,7 @@ export function nodeLayout(config: LocalNodeConfig, dir: string): NodeLayout {
     containerdConfig: path.join(dir, 'config', 'containerd.toml'),
     runcRoot: path.join(dir, 'containerd', 'runc'),
     cniConfDir: path.join(dir, 'config', 'cni'),
+    ipamDir: path.join(dir, 'cni-ipam'),
     kubeletRoot: path.join(dir, 'kubelet'),
     kubeletConfig: path.join(dir, 'config', 'kubelet.yaml'),
     staticPodDir: path.join(dir, 'manifests'),
@@ -176,3 +179,45 @@ export const KUBELET_SYSCTLS: Readonly<Record<string, string>> = {
   'kernel/keys/root_maxkeys': '1000000',
   'kernel/keys/root_maxbytes': '25000000',
 };
+
+/** The first address of an IPv4 CIDR's network (the bridge's) and the prefix length. */
+export function bridgeAddress(cidr: string): { address: string; prefix: number } {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) throw new Error(`localNode.podSubnet ${JSON.stringify(cidr)} is not an IPv4 CIDR such as 10.245.0.0/24: fix it in config/environments.ts`);
+  const prefix = Number(m[5]);
+  const ip = m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0);
+  const network = prefix === 0 ? 0 : ip - (ip % 2 ** (32 - prefix));
+  const first = network + 1;
+  return { address: [24, 16, 8, 0].map((s) => Math.floor(first / 2 ** s) % 256).join('.'), prefix };
+}
+
+/**
+ * The pod network: Debian's bridge and host-local plugins on the node's own bridge. No
+ * `isGateway` (the bridge plugin would switch on the host's IP forwarding), no `ipMasq`, and
+ * routes only to the pod subnet itself: a pod can reach this machine and other pods, nothing else.
+ */
+export function renderCniConfig(layout: NodeLayout): string {
+  const c = layout.config;
+  return JSON.stringify(
+    {
+      cniVersion: '1.0.0',
+      name: 'kafka-platform-node',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: c.bridge,
+          isGateway: false,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: c.podSubnet, gateway: bridgeAddress(c.podSubnet).address }]],
+            dataDir: layout.ipamDir,
+          },
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}

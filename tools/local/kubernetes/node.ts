@@ -17,7 +17,7 @@ import { localNode } from '../../../config';
 import { which } from '../../go-build';
 import { CACHE_DIR } from '../../paths';
 import { ensurePortFree, isAlive, Log, readPidFile, runMain, sleep, tailFile, waitForExit } from '../process';
-import { KUBELET_SYSCTLS, NodeLayout, nodeLayout, renderContainerdConfig, renderKubeletConfig } from './node-config';
+import { bridgeAddress, KUBELET_SYSCTLS, NodeLayout, nodeLayout, renderCniConfig, renderContainerdConfig, renderKubeletConfig } from './node-config';
 import { BUSYBOX_IMAGE, nodeImages, PAUSE_IMAGE } from './node-images';
 import { ensureNodeBinaries, NodeBinaries, nodeBinaryPaths } from './node-build';
 
@@ -30,6 +30,7 @@ const HOST_TOOLS: ReadonlyArray<[string, string]> = [
   ['unshare', 'util-linux'],
   ['nsenter', 'util-linux'],
   ['mount', 'mount'],
+  ['ip', 'iproute2'],
 ];
 
 export interface NodeUpResult {
@@ -49,6 +50,7 @@ export interface KubeletPod {
   readonly metadata: { readonly name: string; readonly namespace: string };
   readonly status: {
     readonly phase?: string;
+    readonly podIP?: string;
     readonly containerStatuses?: ReadonlyArray<{ readonly name: string; readonly ready: boolean; readonly state: Record<string, unknown>; readonly imageID: string }>;
   };
 }
@@ -140,7 +142,7 @@ export class LocalNode {
     const c = this.config;
     const started = Date.now();
     const l = this.layout;
-    for (const d of [l.binDir, l.staticPodDir, l.podLogsDir, l.varLogDir, l.shimSocketDir, l.sysctlDir, l.cniConfDir, l.kubeletRoot, path.dirname(l.logs.kubelet), path.dirname(l.pids.kubelet), path.dirname(l.containerdConfig)]) {
+    for (const d of [l.binDir, l.ipamDir, l.staticPodDir, l.podLogsDir, l.varLogDir, l.shimSocketDir, l.sysctlDir, l.cniConfDir, l.kubeletRoot, path.dirname(l.logs.kubelet), path.dirname(l.pids.kubelet), path.dirname(l.containerdConfig)]) {
       fs.mkdirSync(d, { recursive: true });
     }
     const runc = this.bin.runc;
@@ -152,6 +154,10 @@ export class LocalNode {
       fs.symlinkSync(target, path.join(l.binDir, name));
     }
     fs.writeFileSync(l.containerdConfig, renderContainerdConfig(l, runc));
+    // Before containerd starts: without a network config the CRI reports the network not ready.
+    fs.writeFileSync(path.join(l.cniConfDir, '10-kafka-platform-node.conflist'), renderCniConfig(l));
+    fs.rmSync(l.ipamDir, { recursive: true, force: true });
+    await this.createBridge();
     fs.writeFileSync(l.kubeletConfig, renderKubeletConfig(l));
     this.createCgroupRoot();
 
@@ -251,6 +257,31 @@ export class LocalNode {
     const ns = this.pid('namespace');
     if (ns !== undefined) await this.stop('namespace', ns, log);
     this.removeCgroupRoot();
+    await this.removeBridge();
+  }
+
+  /** The node's bridge on the host, if it exists, and its IPv4 addresses. */
+  async bridgeState(): Promise<{ exists: boolean; addresses: string[] }> {
+    try {
+      const { stdout } = await run('ip', ['-4', '-j', 'addr', 'show', 'dev', this.config.bridge]);
+      const [link] = JSON.parse(stdout) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>;
+      return { exists: true, addresses: link.addr_info.map((a) => `${a.local}/${a.prefixlen}`) };
+    } catch {
+      return { exists: false, addresses: [] };
+    }
+  }
+
+  /** The bridge with its address made here, so the bridge plugin needs no gateway mode. */
+  private async createBridge(): Promise<void> {
+    const { address, prefix } = bridgeAddress(this.config.podSubnet);
+    const dev = this.config.bridge;
+    if (!(await this.bridgeState()).exists) await run('ip', ['link', 'add', dev, 'type', 'bridge']);
+    await run('ip', ['addr', 'replace', `${address}/${prefix}`, 'dev', dev]);
+    await run('ip', ['link', 'set', dev, 'up']);
+  }
+
+  private async removeBridge(): Promise<void> {
+    if ((await this.bridgeState()).exists) await run('ip', ['link', 'del', this.config.bridge]);
   }
 
   status(): { containerd?: number; kubelet?: number; namespace?: number; shims: number[] } {

@@ -16,6 +16,8 @@ const config = {
   kubeletReadOnlyPort: localNode.kubeletReadOnlyPort + 100,
   kubeletHealthzPort: localNode.kubeletHealthzPort + 100,
   containerdStreamPort: localNode.containerdStreamPort + 100,
+  bridge: 'kp-test0',
+  podSubnet: '10.245.1.0/24',
 };
 const dir = path.join(CACHE_DIR, 'test-node');
 const quiet = () => undefined;
@@ -47,8 +49,9 @@ const kubeChains = () =>
     if (r.error) throw new Error(`${cmd} is missing: install it with: apt-get install -y iptables`);
     return r.stdout.split('\n').filter((l) => l.includes('KUBE-'));
   });
-/** The kernel settings the kubelet wants changed (it is shown other values in its namespace). */
-const sysctls = () => Object.keys(KUBELET_SYSCTLS).map((k) => `${k}=${fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim()}`);
+const natRules = () => spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout.split('\n');
+/** The kernel settings the kubelet wants changed (it is shown other values in its namespace), and IP forwarding. */
+const sysctls = () => [...Object.keys(KUBELET_SYSCTLS), 'net/ipv4/ip_forward'].map((k) => `${k}=${fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim()}`);
 let chainsBefore: string[];
 let sysctlsBefore: string[];
 
@@ -110,6 +113,52 @@ spec:
     expect(containers).toContain('io.containerd.runc.v2');
   });
 
+  it('gives a pod an address on the node bridge that this machine reaches, and no route beyond it', async () => {
+    node.writeStaticPod(
+      'web',
+      `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: default
+spec:
+  containers:
+    - name: web
+      image: ${BUSYBOX_IMAGE}
+      imagePullPolicy: Never
+      command: ['sh', '-c', 'mkdir -p /tmp/www && echo "hello from $(hostname)" > /tmp/www/index.html && ip route && echo routes-end && exec httpd -f -p 8080 -h /tmp/www']
+`,
+    );
+    const pod = await until('the web pod has no pod IP', 90_000, async () => (await node.pods()).find((p) => p.metadata.name === 'web-test-node' && p.status.podIP && p.status.phase === 'Running'));
+    expect(pod.status.podIP).toMatch(/^10\.245\.1\.\d+$/);
+    expect(pod.status.podIP).not.toBe('10.245.1.1');
+    expect(await node.bridgeState()).toEqual({ exists: true, addresses: ['10.245.1.1/24'] });
+
+    // Traffic only to the pod this test made, over the node's bridge.
+    const body = await until('the web pod did not answer', 30_000, async () => {
+      try {
+        const res = await fetch(`http://${pod.status.podIP}:8080/`);
+        return res.ok ? await res.text() : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    expect(body).toBe('hello from web-test-node\n');
+
+    // The pod's own routing table: its subnet, no default route (nothing outside is reachable).
+    const log = await until('the web pod logged no routes', 30_000, () => {
+      const text = node.containerLog('default', 'web-test-node', 'web');
+      return text?.includes('routes-end') ? text : undefined;
+    });
+    const routes = log
+      .split('\n')
+      .map((l) => l.replace(/^\S+ stdout F /, ''))
+      .filter((l) => l && l !== 'routes-end');
+    expect(routes).toEqual([expect.stringMatching(/^10\.245\.1\.0\/24 dev eth0 scope link\s+src 10\.245\.1\.\d+\s*$/)]);
+    // Nothing masquerades the pod subnet.
+    expect(natRules().filter((l) => l.includes('10.245.1.'))).toEqual([]);
+  });
+
   it("changes neither the host's firewall nor its kernel settings", async () => {
     expect(kubeChains()).toEqual(chainsBefore);
     expect(sysctls()).toEqual(sysctlsBefore);
@@ -122,5 +171,6 @@ spec:
     expect(status).toEqual({ containerd: undefined, kubelet: undefined, namespace: undefined, shims: [] });
     expect(node.hostMounts()).toEqual([]);
     expect(node.cgroupLeftovers()).toEqual([]);
+    expect((await node.bridgeState()).exists).toBe(false);
   });
 });
