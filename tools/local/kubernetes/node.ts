@@ -13,7 +13,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
 import { promisify } from 'util';
-import { localNode } from '../../../config';
+import { ConfigError, localNode, localNodeProblems } from '../../../config';
 import { which } from '../../go-build';
 import { CACHE_DIR } from '../../paths';
 import { ensurePortFree, isAlive, Log, readPidFile, runMain, sleep, tailFile, waitForExit } from '../process';
@@ -116,6 +116,8 @@ export class LocalNode {
 
   /** Starts containerd and the kubelet (building them first when missing), then loads the images. */
   async up(log: Log = console.log, timeoutMs = 120_000): Promise<NodeUpResult> {
+    const problems = localNodeProblems(this.config);
+    if (problems.length) throw new ConfigError(problems);
     const missing = missingHostTool();
     if (missing) throw new Error(missing);
     if (this.running()) throw new Error(`the node in ${this.layout.dir} already runs: stop it first (down)`);
