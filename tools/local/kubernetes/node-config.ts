@@ -68,7 +68,11 @@ export function nodeLayout(config: LocalNodeConfig, dir: string): NodeLayout {
 
 const q = (s: string) => `'${s}'`;
 
-/** containerd 2.x (config version 3): own paths, runc with cgroupfs, the local pause image pinned. */
+/**
+ * containerd 2.x (config version 3, the documented one; 2.4 migrates it in memory with a
+ * warning: this same file as version 4 left it serving on /run/containerd/containerd.sock):
+ * own paths, runc with cgroupfs, the local pause image pinned.
+ */
 export function renderContainerdConfig(layout: NodeLayout, runc: string): string {
   return `version = 3
 root = ${q(layout.containerdRoot)}
