@@ -5,7 +5,7 @@
  * and vanish with it, and so the kubelet sees the kernel settings it insists on without the
  * shared host's being changed.
  *
- *   tsx tools/local/kubernetes/node.ts up|down|status [DIR]
+ *   npm run k8s:node -- up|down|status [DIR]   (DIR: .cache/local-node)
  */
 import { execFile, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -56,8 +56,8 @@ export interface KubeletPod {
 }
 
 /** The first missing host tool, named with the package that brings it. */
-export function missingHostTool(): string | undefined {
-  for (const [tool, pkg] of HOST_TOOLS) {
+export function missingHostTool(tools: ReadonlyArray<readonly [string, string]> = HOST_TOOLS): string | undefined {
+  for (const [tool, pkg] of tools) {
     if (!which(tool) && !fs.existsSync(`/usr/sbin/${tool}`) && !fs.existsSync(`/usr/bin/${tool}`)) {
       return `${tool} is missing: the local node needs it; install it with: apt-get install -y ${pkg}`;
     }
