@@ -16,7 +16,7 @@ import { promisify } from 'util';
 import { ConfigError, localNode, localNodeProblems } from '../../../config';
 import { which } from '../../go-build';
 import { CACHE_DIR } from '../../paths';
-import { ensurePortFree, isAlive, Log, readPidFile, runMain, sleep, tailFile, waitForExit } from '../process';
+import { ensurePortFree, Log, readPidFile, runMain, sleep, tailFile } from '../process';
 import { bridgeAddress, KUBELET_SYSCTLS, NodeLayout, nodeLayout, renderCniConfig, renderContainerdConfig, renderKubeletConfig } from './node-config';
 import { BUSYBOX_IMAGE, nodeImages, PAUSE_IMAGE } from './node-images';
 import { ensureNodeBinaries, NodeBinaries, nodeBinaryPaths } from './node-build';
@@ -88,6 +88,19 @@ function cgroupHierarchies(): string[] {
     .filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
 }
 
+/**
+ * Whether `pid` runs (a zombie does not). By /proc/PID/stat rather than the command line,
+ * which reads empty while nsenter replaces itself with the component.
+ */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 export class LocalNode {
   readonly layout: NodeLayout;
 
@@ -101,7 +114,7 @@ export class LocalNode {
 
   private pid(name: keyof NodeLayout['pids']): number | undefined {
     const pid = readPidFile(this.layout.pids[name]);
-    return pid !== undefined && isAlive(pid) ? pid : undefined;
+    return pid !== undefined && running(pid) ? pid : undefined;
   }
 
   running(): boolean {
@@ -115,7 +128,7 @@ export class LocalNode {
   }
 
   /** Starts containerd and the kubelet (building them first when missing), then loads the images. */
-  async up(log: Log = console.log, timeoutMs = 120_000): Promise<NodeUpResult> {
+  async up(log: Log = console.log, timeoutMs = 120_000, kubeconfig?: string): Promise<NodeUpResult> {
     const problems = localNodeProblems(this.config);
     if (problems.length) throw new ConfigError(problems);
     const missing = missingHostTool();
@@ -132,7 +145,7 @@ export class LocalNode {
     }
     await ensureNodeBinaries();
     try {
-      return await this.start(log, timeoutMs);
+      return await this.start(log, timeoutMs, kubeconfig);
     } catch (err) {
       // Nothing half-started stays behind; the logs do.
       await this.down(() => undefined);
@@ -140,7 +153,8 @@ export class LocalNode {
     }
   }
 
-  private async start(log: Log, timeoutMs: number): Promise<NodeUpResult> {
+  /** With `kubeconfig` (a `system:node:<name>` client of an API server) the kubelet registers its node there. */
+  private async start(log: Log, timeoutMs: number, kubeconfig?: string): Promise<NodeUpResult> {
     const c = this.config;
     const started = Date.now();
     const l = this.layout;
@@ -186,6 +200,7 @@ export class LocalNode {
       `--root-dir=${l.kubeletRoot}`,
       `--cert-dir=${path.join(l.kubeletRoot, 'pki')}`,
       `--hostname-override=${c.name}`,
+      ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`, `--node-ip=127.0.0.1`] : []),
       '--v=2',
     ]);
     await this.waitFor('kubelet', timeoutMs, async () => (await httpGet(`http://127.0.0.1:${c.kubeletHealthzPort}/healthz`)).status === 200);
@@ -254,7 +269,7 @@ export class LocalNode {
     for (const pid of this.shimPids()) {
       log(`Stopping containerd shim ${pid}`);
       process.kill(pid, 'SIGKILL');
-      await waitForExit(pid, 5000);
+      await this.exited(pid, 5000);
     }
     const ns = this.pid('namespace');
     if (ns !== undefined) await this.stop('namespace', ns, log);
@@ -321,12 +336,18 @@ export class LocalNode {
       .filter((d) => fs.existsSync(d));
   }
 
+  private async exited(pid: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (running(pid) && Date.now() < deadline) await sleep(100);
+    return !running(pid);
+  }
+
   private async stop(name: string, pid: number, log: Log): Promise<void> {
     log(`Stopping ${name} (pid ${pid})`);
     process.kill(pid, 'SIGTERM');
-    if (!(await waitForExit(pid, 15_000))) {
+    if (!(await this.exited(pid, 15_000))) {
       process.kill(pid, 'SIGKILL');
-      await waitForExit(pid, 5000);
+      await this.exited(pid, 5000);
     }
   }
 
