@@ -14,24 +14,30 @@ import * as https from 'https';
 import * as path from 'path';
 import { promisify } from 'util';
 import { ConfigError, localNode, localNodeProblems } from '../../../config';
-import { which } from '../../go-build';
 import { CACHE_DIR } from '../../paths';
 import { ensurePortFree, Log, readPidFile, runMain, sleep, tailFile } from '../process';
 import { bridgeAddress, KUBELET_SYSCTLS, NodeLayout, nodeLayout, renderCniConfig, renderContainerdConfig, renderKubeletConfig } from './node-config';
 import { BUSYBOX_IMAGE, nodeImages, PAUSE_IMAGE } from './node-images';
 import { ensureNodeBinaries, NodeBinaries, nodeBinaryPaths } from './node-build';
+import {
+  BridgeState,
+  bridgeState,
+  cgroupDirs,
+  createBridge,
+  createCgroupRoot,
+  hostMounts,
+  killCgroup,
+  missingHostTool,
+  removeBridge,
+  removeCgroupRoot,
+  running,
+  shimPids,
+} from './node-host';
+
+export { missingHostTool };
 
 const run = promisify(execFile);
-const CGROUP_FS = '/sys/fs/cgroup';
 const CRI_NAMESPACE = 'k8s.io';
-
-/** Host tools the node needs beyond what the project builds, and the Debian package of each. */
-const HOST_TOOLS: ReadonlyArray<[string, string]> = [
-  ['unshare', 'util-linux'],
-  ['nsenter', 'util-linux'],
-  ['mount', 'mount'],
-  ['ip', 'iproute2'],
-];
 
 export interface NodeUpResult {
   /** Milliseconds until containerd answered and the kubelet was healthy. */
@@ -55,19 +61,6 @@ export interface KubeletPod {
   };
 }
 
-/** The first missing host tool, named with the package that brings it. */
-export function missingHostTool(tools: ReadonlyArray<readonly [string, string]> = HOST_TOOLS): string | undefined {
-  for (const [tool, pkg] of tools) {
-    if (!which(tool) && !fs.existsSync(`/usr/sbin/${tool}`) && !fs.existsSync(`/usr/bin/${tool}`)) {
-      return `${tool} is missing: the local node needs it; install it with: apt-get install -y ${pkg}`;
-    }
-  }
-  if (!fs.existsSync('/usr/lib/cni/host-local')) return 'the CNI plugins are missing: the local node needs them; install them with: apt-get install -y containernetworking-plugins';
-  if (!fs.existsSync('/bin/busybox')) return '/bin/busybox is missing: the node\'s test image is made from it; install it with: apt-get install -y busybox-static';
-  if (process.getuid?.() !== 0) return 'the local node needs root (mount namespaces, cgroups, runc)';
-  return undefined;
-}
-
 function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = (url.startsWith('https') ? https : http).get(url, { timeout: 3000, rejectUnauthorized: false }, (res) => {
@@ -78,27 +71,6 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
     req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
     req.on('error', reject);
   });
-}
-
-/** cgroup v1 hierarchies mounted under /sys/fs/cgroup (plus the v2 one of a hybrid host). */
-function cgroupHierarchies(): string[] {
-  return fs
-    .readdirSync(CGROUP_FS)
-    .map((d) => path.join(CGROUP_FS, d))
-    .filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
-}
-
-/**
- * Whether `pid` runs (a zombie does not). By /proc/PID/stat rather than the command line,
- * which reads empty while nsenter replaces itself with the component.
- */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 export class LocalNode {
@@ -173,9 +145,9 @@ export class LocalNode {
     // Before containerd starts: without a network config the CRI reports the network not ready.
     fs.writeFileSync(path.join(l.cniConfDir, '10-kafka-platform-node.conflist'), renderCniConfig(l));
     fs.rmSync(l.ipamDir, { recursive: true, force: true });
-    await this.createBridge();
+    await createBridge(this.config.bridge, bridgeAddress(this.config.podSubnet));
     fs.writeFileSync(l.kubeletConfig, renderKubeletConfig(l));
-    this.createCgroupRoot();
+    createCgroupRoot(this.layout.cgroupRoot);
 
     const ns = await this.startNamespace();
     log(`Starting containerd (log: ${l.logs.containerd})`);
@@ -254,7 +226,7 @@ export class LocalNode {
     const kubelet = this.pid('kubelet');
     if (kubelet !== undefined) await this.stop('kubelet', kubelet, log);
     // Containers first, by cgroup: whatever the kubelet left running dies with its cgroup.
-    this.killCgroup();
+    killCgroup(this.layout.cgroupRoot);
     const containerd = this.pid('containerd');
     if (containerd !== undefined) {
       try {
@@ -273,67 +245,33 @@ export class LocalNode {
     }
     const ns = this.pid('namespace');
     if (ns !== undefined) await this.stop('namespace', ns, log);
-    this.removeCgroupRoot();
-    await this.removeBridge();
+    removeCgroupRoot(this.layout.cgroupRoot);
+    await removeBridge(this.config.bridge);
   }
+
 
   /** The node's bridge on the host, if it exists, and its IPv4 addresses. */
-  async bridgeState(): Promise<{ exists: boolean; addresses: string[] }> {
-    try {
-      const { stdout } = await run('ip', ['-4', '-j', 'addr', 'show', 'dev', this.config.bridge]);
-      const [link] = JSON.parse(stdout) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>;
-      return { exists: true, addresses: link.addr_info.map((a) => `${a.local}/${a.prefixlen}`) };
-    } catch {
-      return { exists: false, addresses: [] };
-    }
+  bridgeState(): Promise<BridgeState> {
+    return bridgeState(this.config.bridge);
   }
 
-  /** The bridge with its address made here, so the bridge plugin needs no gateway mode. */
-  private async createBridge(): Promise<void> {
-    const { address, prefix } = bridgeAddress(this.config.podSubnet);
-    const dev = this.config.bridge;
-    if (!(await this.bridgeState()).exists) await run('ip', ['link', 'add', dev, 'type', 'bridge']);
-    await run('ip', ['addr', 'replace', `${address}/${prefix}`, 'dev', dev]);
-    await run('ip', ['link', 'set', dev, 'up']);
-  }
-
-  private async removeBridge(): Promise<void> {
-    if ((await this.bridgeState()).exists) await run('ip', ['link', 'del', this.config.bridge]);
-  }
-
-  status(): { containerd?: number; kubelet?: number; namespace?: number; shims: number[] } {
-    return { containerd: this.pid('containerd'), kubelet: this.pid('kubelet'), namespace: this.pid('namespace'), shims: this.shimPids() };
-  }
-
-  /** Shims serving this node's containerd (their command line names its socket). */
+  /** Shims serving this node's containerd. */
   shimPids(): number[] {
-    return fs
-      .readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .map(Number)
-      .filter((pid) => {
-        try {
-          const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-          return path.basename(cmd[0]).startsWith('containerd-shim-runc-v2') && cmd.includes(this.layout.containerdSocket);
-        } catch {
-          return false;
-        }
-      });
+    return shimPids(this.layout.containerdSocket);
   }
 
   /** Mounts of the node's folder visible on the host: none, by design. */
   hostMounts(): string[] {
-    return fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .filter((line) => line.split(' ')[4]?.startsWith(this.layout.dir));
+    return hostMounts(this.layout.dir);
   }
 
   /** The node's cgroup directories still on the host. */
   cgroupLeftovers(): string[] {
-    return cgroupHierarchies()
-      .map((h) => path.join(h, this.layout.cgroupRoot))
-      .filter((d) => fs.existsSync(d));
+    return cgroupDirs(this.layout.cgroupRoot);
+  }
+
+  status(): { containerd?: number; kubelet?: number; namespace?: number; shims: number[] } {
+    return { containerd: this.pid('containerd'), kubelet: this.pid('kubelet'), namespace: this.pid('namespace'), shims: this.shimPids() };
   }
 
   private async exited(pid: number, timeoutMs: number): Promise<boolean> {
@@ -417,56 +355,6 @@ export class LocalNode {
     throw new Error(`${name} not ready after ${timeoutMs / 1000}s (${last})`);
   }
 
-  /** The kubelet's cgroupRoot must exist in every hierarchy; cpuset needs its CPUs and memory nodes set. */
-  private createCgroupRoot(): void {
-    for (const h of cgroupHierarchies()) {
-      const dir = path.join(h, this.layout.cgroupRoot);
-      fs.mkdirSync(dir, { recursive: true });
-      for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-        if (fs.existsSync(path.join(dir, file)) && fs.readFileSync(path.join(dir, file), 'utf8').trim() === '') {
-          fs.writeFileSync(path.join(dir, file), fs.readFileSync(path.join(h, file), 'utf8'));
-        }
-      }
-    }
-  }
-
-  private cgroupProcs(): number[] {
-    const pids = new Set<number>();
-    const walk = (dir: string) => {
-      for (const p of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p));
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
-    };
-    for (const d of this.cgroupLeftovers()) walk(d);
-    return [...pids];
-  }
-
-  private killCgroup(): void {
-    for (const pid of this.cgroupProcs()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-
-  /** Removes the node's cgroups, deepest first (a cgroup goes once its processes have). */
-  private removeCgroupRoot(): void {
-    const remove = (dir: string) => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) remove(path.join(dir, e.name));
-      for (let i = 0; i < 20; i++) {
-        try {
-          fs.rmdirSync(dir);
-          return;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
-        }
-      }
-      throw new Error(`cgroup ${dir} stays busy: processes ${fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim()}`);
-    };
-    for (const d of this.cgroupLeftovers()) remove(d);
-  }
 }
 
 if (require.main === module) {
