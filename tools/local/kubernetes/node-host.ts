@@ -70,12 +70,21 @@ export function hostMounts(dir: string): string[] {
     .filter((line) => line.split(' ')[4]?.startsWith(dir));
 }
 
-/** cgroup v1 hierarchies mounted under /sys/fs/cgroup (plus the v2 one of a hybrid host). */
-function cgroupHierarchies(): string[] {
+/**
+ * Mount points of the cgroup hierarchies: one per v1 controller and the v2 one of a hybrid
+ * host (as here), or the single v2 one of a unified host (/sys/fs/cgroup itself).
+ */
+function cgroupMounts(): Array<{ dir: string; v1: boolean }> {
   return fs
-    .readdirSync(CGROUP_FS)
-    .map((d) => path.join(CGROUP_FS, d))
-    .filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter(([, dir, type]) => (type === 'cgroup' || type === 'cgroup2') && dir?.startsWith(CGROUP_FS))
+    .map(([, dir, type]) => ({ dir, v1: type === 'cgroup' }));
+}
+
+function cgroupHierarchies(): string[] {
+  return cgroupMounts().map((m) => m.dir);
 }
 
 /** The directories of cgroup `root` that exist, one per hierarchy. */
@@ -87,10 +96,11 @@ export function cgroupDirs(root: string): string[] {
 
 /** The kubelet's cgroupRoot must exist in every hierarchy; cpuset needs its CPUs and memory nodes set. */
 export function createCgroupRoot(root: string): void {
-  for (const h of cgroupHierarchies()) {
+  for (const { dir: h, v1 } of cgroupMounts()) {
     const dir = path.join(h, root);
     fs.mkdirSync(dir, { recursive: true });
-    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    // v1 only: a new v2 cgroup inherits its CPUs and memory nodes.
+    for (const file of v1 ? ['cpuset.cpus', 'cpuset.mems'] : []) {
       if (fs.existsSync(path.join(dir, file)) && fs.readFileSync(path.join(dir, file), 'utf8').trim() === '') {
         fs.writeFileSync(path.join(dir, file), fs.readFileSync(path.join(h, file), 'utf8'));
       }
