@@ -172,7 +172,9 @@ export class LocalNode {
       `--root-dir=${l.kubeletRoot}`,
       `--cert-dir=${path.join(l.kubeletRoot, 'pki')}`,
       `--hostname-override=${c.name}`,
-      ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`, `--node-ip=127.0.0.1`] : []),
+      // Registered, the node still needs an address the API server reaches it on: 127.0.0.1 is
+      // refused ("nodeIP can't be loopback address"), and the kubelet listens on nothing else yet.
+      ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`] : []),
       '--v=2',
     ]);
     await this.waitFor('kubelet', timeoutMs, async () => (await httpGet(`http://127.0.0.1:${c.kubeletHealthzPort}/healthz`)).status === 200);
