@@ -1,4 +1,4 @@
-import { ClusterDnsConfig, ContainerResources, EnvironmentConfig, ExternalAccessConfig, KubernetesPlatform, LocalClusterConfig, StateBackendConfig } from './environments';
+import { ClusterDnsConfig, ContainerResources, EnvironmentConfig, ExternalAccessConfig, KubernetesPlatform, LocalClusterConfig, LocalNodeConfig, StateBackendConfig } from './environments';
 
 /**
  * Checks of the fields of an environment that Terraform, Kubernetes or the local cluster would
@@ -210,6 +210,43 @@ export function environmentFieldProblems(env: EnvironmentConfig): string[] {
   problems.push(...localClusterProblems(`${at}.localCluster`, env.localCluster));
   if (!REGISTRY.test(env.imageRegistry)) {
     problems.push(`${at}.imageRegistry is "${env.imageRegistry}": expected host[:port][/path] in lower case, without a scheme or a trailing '/', e.g. "registry.example.com/kafka-platform"`);
+  }
+  return problems;
+}
+
+/**
+ * Problems of the local real node's settings (config/environments.ts `localNode`), found
+ * before it starts: a bridge name Linux refuses, a pod subnet that is not private IPv4 or
+ * too small, ports that collide.
+ */
+export function localNodeProblems(node: LocalNodeConfig): string[] {
+  const problems: string[] = [];
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/.test(node.bridge)) {
+    problems.push(`localNode.bridge is "${node.bridge}": expected a Linux interface name of at most 15 letters, digits, '-', '_' or '.', e.g. "kp-node0"`);
+  }
+  const m = IPV4_CIDR.exec(node.podSubnet);
+  if (!m || !isCidr(node.podSubnet)) {
+    problems.push(`localNode.podSubnet is "${node.podSubnet}": expected an IPv4 CIDR such as "10.245.0.0/24"`);
+  } else {
+    const [a, b] = [Number(m[1]), Number(m[2])];
+    const prefix = Number(m[5]);
+    const privateRange = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+    if (!privateRange) problems.push(`localNode.podSubnet ${node.podSubnet} is not a private range: pods must stay on this machine; use one inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16`);
+    if (prefix < 8 || prefix > 28) problems.push(`localNode.podSubnet ${node.podSubnet} has prefix /${prefix}: expected /8 to /28 (the bridge takes the first address, pods the rest)`);
+  }
+  const ports: Array<[string, number]> = [
+    ['kubeletPort', node.kubeletPort],
+    ['kubeletReadOnlyPort', node.kubeletReadOnlyPort],
+    ['kubeletHealthzPort', node.kubeletHealthzPort],
+    ['containerdStreamPort', node.containerdStreamPort],
+  ];
+  for (const [key, port] of ports) {
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) problems.push(`localNode.${key} is ${port}: expected a port from 1024 to 65535`);
+  }
+  for (let i = 0; i < ports.length; i++) {
+    for (let j = i + 1; j < ports.length; j++) {
+      if (ports[i][1] === ports[j][1]) problems.push(`localNode.${ports[j][0]} is ${ports[j][1]}, the same as localNode.${ports[i][0]}: give each its own port`);
+    }
   }
   return problems;
 }

@@ -410,6 +410,37 @@ export const localKubernetes: LocalKubernetesConfig = {
   nodeLayout: 'zones',
 };
 
+/** A real node (containerd and a kubelet) on this machine, beside the control plane's simulated ones. */
+export interface LocalNodeConfig {
+  /** The node's name (the kubelet's `--hostname-override`). */
+  readonly name: string;
+  /** The kubelet's HTTPS API port (`/pods`, `/runningpods/`, logs, exec). */
+  readonly kubeletPort: number;
+  /** The kubelet's unauthenticated read-only port (`/pods`, `/stats`), bound to 127.0.0.1. */
+  readonly kubeletReadOnlyPort: number;
+  /** The kubelet's `/healthz` port. */
+  readonly kubeletHealthzPort: number;
+  /** containerd's CRI streaming port (exec, attach, port-forward). */
+  readonly containerdStreamPort: number;
+  /** The Linux bridge the node's pods are attached to (at most 15 characters). */
+  readonly bridge: string;
+  /**
+   * Pod addresses (IPv4 CIDR, private): the bridge takes the first, pods the rest. Only this
+   * machine routes it: pods get no default route and nothing is masqueraded or forwarded.
+   */
+  readonly podSubnet: string;
+}
+
+export const localNode: LocalNodeConfig = {
+  name: 'local-node',
+  kubeletPort: 29660,
+  kubeletReadOnlyPort: 29661,
+  kubeletHealthzPort: 29662,
+  containerdStreamPort: 29663,
+  bridge: 'kp-node0',
+  podSubnet: '10.245.0.0/24',
+};
+
 /** Client addresses of the local cluster's nodes, from its config. */
 export function localBootstrapServers(cluster: LocalClusterConfig): string[] {
   return Array.from({ length: cluster.nodes }, (_, i) => `127.0.0.1:${cluster.clientBasePort + i}`);

@@ -5,6 +5,7 @@ import { Versions, versions } from './versions';
 
 export * from './environments';
 export { OVERRIDE_VARIABLES } from './overrides';
+export { localNodeProblems } from './environment-checks';
 export { versions } from './versions';
 export { serviceSamplerEnv } from './tracing';
 export type { TracedService } from './tracing';

@@ -156,6 +156,18 @@ export const versions = {
     /** Simulated nodes whose pods become Running and Ready without containers. */
     // renovate: datasource=go depName=sigs.k8s.io/kwok
     kwok: { goModule: 'sigs.k8s.io/kwok', version: 'v0.8.0' },
+    /**
+     * The container runtime of the real node: the kubelet is built from `kubernetes` above;
+     * Kubernetes 1.36+ supports containerd 2.x only.
+     */
+    // renovate: datasource=go depName=github.com/containerd/containerd/v2
+    containerd: { goModule: 'github.com/containerd/containerd/v2', version: 'v2.4.2' },
+    /**
+     * The OCI runtime under containerd: containerd 2.4 is tested with runc 1.5 (its
+     * script/setup/runc-version); Debian bookworm has 1.1.5. Built with cgo and seccomp.
+     */
+    // renovate: datasource=go depName=github.com/opencontainers/runc
+    runc: { goModule: 'github.com/opencontainers/runc', version: 'v1.5.3' },
   },
   /** Building, publishing and signing the service images (tools/images/). */
   imageTools: {

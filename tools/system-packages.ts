@@ -39,6 +39,10 @@ export const systemPackages: readonly SystemPackage[] = [
   { debian: 'runc', purpose: 'the OCI runtime podman uses here', present: command('runc') },
   { debian: 'iptables', purpose: 'container networking (netavark)', present: () => command('iptables')() || fs.existsSync('/usr/sbin/iptables') },
   { debian: 'debootstrap', purpose: 'the Debian base of the service images where no container registry is reachable', present: () => command('debootstrap')() || fs.existsSync('/usr/sbin/debootstrap') },
+  { debian: 'containernetworking-plugins', purpose: 'pod networking on the local real node (bridge, host-local, loopback)', present: () => fs.existsSync('/usr/lib/cni/host-local') },
+  { debian: 'busybox-static', purpose: "the local real node's test image", present: () => fs.existsSync('/bin/busybox') },
+  { debian: 'libseccomp-dev', purpose: 'building runc (seccomp) for the local real node', present: () => fs.existsSync('/usr/include/seccomp.h') },
+  { debian: 'gcc', purpose: 'building runc and the pod sandbox (pause) for the local real node', present: command('gcc') },
   // Preinstalled on Debian; needed on Ubuntu CI runners for debootstrap to check Debian's signatures.
   { debian: 'debian-archive-keyring', purpose: "checking the signatures of Debian's archive (debootstrap)", present: () => fs.existsSync('/usr/share/keyrings/debian-archive-keyring.gpg') },
 ];

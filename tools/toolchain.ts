@@ -8,7 +8,7 @@
  *   tsx tools/toolchain.ts                 # what the project needs
  *   tsx tools/toolchain.ts --with-opentofu # also build OpenTofu when Terraform is present
  *   tsx tools/toolchain.ts --with-kubernetes # also the local Kubernetes (npm run k8s:up)
- *   tsx tools/toolchain.ts --only-kubernetes # just the local Kubernetes (npm test builds it so, in the background)
+ *   tsx tools/toolchain.ts --only-kubernetes # just the local Kubernetes and its real node's binaries (npm test builds them so, in the background)
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -20,6 +20,7 @@ import { goBinaries, versionAtLeast, which } from './go-build';
 import { ensureImageTools } from './images/binaries';
 import { ensureJaeger } from './local-jaeger';
 import { ensureKubernetesBinaries } from './local/kubernetes/build';
+import { ensureNodeBinaries } from './local/kubernetes/node-build';
 import { runLogged, step } from './progress';
 import { ensureSystemPackages } from './system-packages';
 
@@ -165,6 +166,8 @@ async function main(): Promise<void> {
     // npm test's background build (__tests__/support/kubernetes-build.ts): it writes nothing the running tests read.
     fs.mkdirSync(paths.logs, { recursive: true });
     linkTool('kubectl', (await ensureKubernetesBinaries()).kubectl);
+    // After the control plane, whose suites wait only for it: the node's suite waits for all.
+    await ensureNodeBinaries();
     console.log(`local Kubernetes binaries ready in ${Math.round((Date.now() - started) / 1000)}s`);
     return;
   }

@@ -4,9 +4,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { App } from 'cdktf';
-import { ConfigError, EnvironmentConfig, environmentProblems, environments } from '../../config';
+import { ConfigError, EnvironmentConfig, environmentProblems, environments, localNode, LocalNodeConfig, localNodeProblems } from '../../config';
 import { AddonsStack } from '../../stacks/addons-stack';
 import { LocalKafkaStack } from '../../stacks/local-kafka-stack';
+import { LocalNode } from '../../tools/local/kubernetes/node';
 import { PROJECT_ROOT } from '../../tools/paths';
 
 /**
@@ -140,6 +141,29 @@ describe('a bad version pin', () => {
     });
     expect((thrown as { problems?: string[] })?.problems).toEqual(problems);
     expect(stacksWritten(outdir)).toEqual([]);
+  });
+});
+
+/** [what is wrong, the changed setting, the one problem reported] */
+const badNodeSettings: [string, Partial<LocalNodeConfig>, string][] = [
+  ['a bridge name longer than Linux allows', { bridge: 'kafka-platform-node0' }, 'localNode.bridge is "kafka-platform-node0": expected a Linux interface name of at most 15 letters, digits, \'-\', \'_\' or \'.\', e.g. "kp-node0"'],
+  ['a pod subnet that is no CIDR', { podSubnet: '10.245.0.0' }, 'localNode.podSubnet is "10.245.0.0": expected an IPv4 CIDR such as "10.245.0.0/24"'],
+  ['a public pod subnet', { podSubnet: '8.8.8.0/24' }, 'localNode.podSubnet 8.8.8.0/24 is not a private range: pods must stay on this machine; use one inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16'],
+  ['a pod subnet with room for no pods', { podSubnet: '10.245.0.0/31' }, 'localNode.podSubnet 10.245.0.0/31 has prefix /31: expected /8 to /28 (the bridge takes the first address, pods the rest)'],
+  ['two node ports alike', { kubeletReadOnlyPort: localNode.kubeletPort }, `localNode.kubeletReadOnlyPort is ${localNode.kubeletPort}, the same as localNode.kubeletPort: give each its own port`],
+];
+
+describe('a bad local node setting', () => {
+  test.each(badNodeSettings)('%s is refused with the setting and the fix before the node starts anything', async (_what, change, problem) => {
+    const config = { ...localNode, ...change };
+    expect(localNodeProblems(config)).toEqual([problem]);
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bad-node-')), 'node');
+    await expect(new LocalNode(dir, config).up(() => undefined)).rejects.toThrow(ConfigError);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  test('the shipped setting passes, so each refusal above is down to its one change', () => {
+    expect(localNodeProblems(localNode)).toEqual([]);
   });
 });
 

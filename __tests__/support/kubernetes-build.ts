@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { kubernetesBinaryPaths } from '../../tools/local/kubernetes/build';
+import { nodeBinaryPaths } from '../../tools/local/kubernetes/node-build';
 import { isAlive, tailFile } from '../../tools/local/process';
 import { CACHE_DIR, PROJECT_ROOT, paths } from '../../tools/paths';
 
@@ -16,7 +17,10 @@ const LOG = path.join(CACHE_DIR, 'logs', 'kubernetes-build.log');
 const STATUS = path.join(CACHE_DIR, 'logs', 'kubernetes-build.status');
 const PID = path.join(CACHE_DIR, 'logs', 'kubernetes-build.pid');
 
-const built = () => Object.values(kubernetesBinaryPaths()).every((file) => fs.existsSync(file)) && fs.existsSync(path.join(paths.bin, 'kubectl'));
+const controlPlaneBuilt = () => Object.values(kubernetesBinaryPaths()).every((file) => fs.existsSync(file)) && fs.existsSync(path.join(paths.bin, 'kubectl'));
+/** The background build makes the real node's binaries last (tools/toolchain.ts --only-kubernetes). */
+const nodeBuilt = () => Object.values(nodeBinaryPaths()).every((file) => fs.existsSync(file));
+const built = () => controlPlaneBuilt() && nodeBuilt();
 
 function buildPid(): number | undefined {
   const pid = Number(fs.existsSync(PID) ? fs.readFileSync(PID, 'utf8').trim() : NaN);
@@ -42,13 +46,15 @@ export function startKubernetesBuild(log: (line: string) => void): void {
 }
 
 /** Waits for the background build (progress every 30 s); builds in the foreground if none runs. Throws with the log's end if it failed. */
-export async function kubernetesBinariesReady(log: (line: string) => void = console.log, timeoutMs = 45 * 60_000): Promise<void> {
-  if (built()) return;
+export async function kubernetesBinariesReady(log: (line: string) => void = console.log, timeoutMs = 45 * 60_000, withNode = false): Promise<void> {
+  const ready = withNode ? built : controlPlaneBuilt;
+  if (ready()) return;
   // None running (a run of single suites, or an earlier build that failed): start one now.
   if (buildPid() === undefined) startKubernetesBuild(log);
   const started = Date.now();
   let reported = started;
-  while (!fs.existsSync(STATUS) || fs.readFileSync(STATUS, 'utf8').trim() === '') {
+  // The control plane's suites go on as soon as its binaries are in; the node's suite waits for all.
+  while (!ready() && (!fs.existsSync(STATUS) || fs.readFileSync(STATUS, 'utf8').trim() === '')) {
     if (buildPid() === undefined && !fs.existsSync(STATUS)) throw new Error(`the local Kubernetes build stopped without a result; see ${LOG}:\n${tailFile(LOG)}`);
     if (Date.now() - started > timeoutMs) throw new Error(`the local Kubernetes build did not finish within ${timeoutMs / 60_000} minutes; see ${LOG}:\n${tailFile(LOG)}`);
     if (Date.now() - reported >= 30_000) {
@@ -57,8 +63,9 @@ export async function kubernetesBinariesReady(log: (line: string) => void = cons
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+  if (ready()) return;
   const code = fs.readFileSync(STATUS, 'utf8').trim();
-  if (code !== '0' || !built()) throw new Error(`building the local Kubernetes binaries failed (exit ${code}); see ${LOG}:\n${tailFile(LOG)}`);
+  if (code !== '0' || !ready()) throw new Error(`building the local Kubernetes binaries failed (exit ${code}); see ${LOG}:\n${tailFile(LOG)}`);
 }
 
 /** At the end of a run: a build still running (no suite needed it) is stopped; Go keeps what it compiled. */

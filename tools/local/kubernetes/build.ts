@@ -40,7 +40,7 @@ export function kubernetesBinaryPaths(): KubernetesBinaries {
  * Turns `replace X => ./local/dir` lines into requirements of the published module at
  * `version`: the module zip carries no nested modules, so local replaces cannot resolve.
  */
-function dropLocalReplaces(dir: string, go: string, modulePrefix: string, version: string): void {
+export function dropLocalReplaces(dir: string, go: string, modulePrefix: string, version: string): void {
   const goMod = fs.readFileSync(path.join(dir, 'go.mod'), 'utf8');
   const edits: string[] = [];
   for (const m of goMod.matchAll(/^\s*(\S+)\s*=>\s*\.\.?\/\S+\s*$/gm)) {
@@ -57,8 +57,7 @@ function dropLocalReplaces(dir: string, go: string, modulePrefix: string, versio
 }
 
 /** Version strings compiled in, so clients and Helm's kubeVersion checks see the release. */
-function kubernetesLdflags(): string {
-  const v = pins.kubernetes.version;
+export function kubernetesLdflags(v: string = pins.kubernetes.version): string {
   const [major, minor] = v.split('.');
   return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
     .flatMap((pkg) => [`-X ${pkg}.gitVersion=v${v}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`])

@@ -1,0 +1,78 @@
+/**
+ * The binaries of a real node (kubelet, containerd, its runc shim and `ctr`), built from the
+ * Go module proxy into the per-machine cache, keyed by version like the control plane's, and
+ * runc, built the same way (with cgo, against Debian's libseccomp). The CNI plugins come from
+ * Debian (tools/system-packages.ts).
+ */
+import { versions } from '../../../config';
+import { goBinaries, GoSource } from '../../go-build';
+import { toolBinary } from '../../paths';
+import { dropLocalReplaces, kubernetesLdflags } from './build';
+import { ensurePause } from './node-images';
+
+const pins = versions.localKubernetes;
+
+/** Paths of the node's binaries. */
+export interface NodeBinaries {
+  readonly kubelet: string;
+  readonly containerd: string;
+  readonly containerdShim: string;
+  readonly ctr: string;
+  readonly runc: string;
+  /** The pod sandbox's binary, compiled from the Kubernetes module's pause.c. */
+  readonly pause: string;
+}
+
+/** Where each binary lives once built (whether or not it is there yet). */
+export function nodeBinaryPaths(): NodeBinaries {
+  const c = pins.containerd.version;
+  return {
+    kubelet: toolBinary('kubelet', `v${pins.kubernetes.version}`),
+    containerd: toolBinary('containerd', c),
+    containerdShim: toolBinary('containerd-shim-runc-v2', c),
+    ctr: toolBinary('ctr', c),
+    runc: toolBinary('runc', pins.runc.version),
+    pause: toolBinary('pause', `v${pins.kubernetes.version}`),
+  };
+}
+
+/** Builds whatever is missing: containerd's three binaries first (minutes), then the kubelet and pause. */
+export async function ensureNodeBinaries(): Promise<NodeBinaries> {
+  const modMode = { GOFLAGS: '-mod=mod -modcacherw' };
+  const c = pins.containerd;
+  const containerdSource: GoSource = { module: c.goModule, version: c.version, label: 'containerd' };
+  // As containerd's Makefile stamps its releases; no_btrfs because btrfs needs cgo headers.
+  const stamp = [`-X ${c.goModule}/version.Version=${c.version}`, `-X ${c.goModule}/version.Package=${c.goModule}`].join(' ');
+  const containerd = (name: string) => ({ name, version: c.version, package: `./cmd/${name}`, tags: 'no_btrfs', ldflags: stamp });
+  await goBinaries(containerdSource, [containerd('containerd-shim-runc-v2'), containerd('ctr'), containerd('containerd')]);
+
+  const r = pins.runc;
+  // runc's Makefile tags without libpathrs (a Rust library Debian bookworm lacks); its nsenter is C, so cgo.
+  await goBinaries({ module: r.goModule, version: r.version, label: 'runc' }, [
+    { name: 'runc', version: r.version, package: '.', tags: 'seccomp,urfave_cli_no_docs', env: { CGO_ENABLED: '1' } },
+  ]);
+
+  const kubeVersion = `v${pins.kubernetes.version}`;
+  const kubeSource: GoSource = {
+    module: pins.kubernetes.goModule,
+    version: kubeVersion,
+    label: 'kubernetes',
+    prepare: (dir, go) => dropLocalReplaces(dir, go, 'k8s.io/', pins.kubernetes.stagingVersion),
+  };
+  await goBinaries(kubeSource, [
+    { name: 'kubelet', version: kubeVersion, package: './cmd/kubelet', tags: 'selinux,notest,grpcnotrace', ldflags: kubernetesLdflags(), env: modMode },
+  ]);
+  // pause.c comes with the module the kubelet was built from (in the Go module cache by now).
+  ensurePause();
+  return nodeBinaryPaths();
+}
+
+if (require.main === module) {
+  ensureNodeBinaries().then(
+    (bins) => console.log(Object.values(bins).join('\n')),
+    (err: Error) => {
+      console.error(err.message);
+      process.exit(1);
+    },
+  );
+}
