@@ -239,6 +239,9 @@ export function localNodeProblems(node: LocalNodeConfig): string[] {
     ['kubeletReadOnlyPort', node.kubeletReadOnlyPort],
     ['kubeletHealthzPort', node.kubeletHealthzPort],
     ['containerdStreamPort', node.containerdStreamPort],
+    ['kubeProxyHealthzPort', node.kubeProxyHealthzPort],
+    ['kubeProxyMetricsPort', node.kubeProxyMetricsPort],
+    ['policyEnforcerMetricsPort', node.policyEnforcerMetricsPort],
   ];
   for (const [key, port] of ports) {
     if (!Number.isInteger(port) || port < 1024 || port > 65535) problems.push(`localNode.${key} is ${port}: expected a port from 1024 to 65535`);

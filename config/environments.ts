@@ -397,7 +397,27 @@ export interface LocalKubernetesConfig {
    * `single-node`: one node without a zone label, as kind and minikube create it.
    */
   readonly nodeLayout: 'zones' | 'single-node';
+  /**
+   * A real node (containerd, kubelet, kube-proxy, CoreDNS, a NetworkPolicy enforcer) that
+   * joins this control plane beside the simulated ones. With it, pods of namespaces without a
+   * `scheduler.alpha.kubernetes.io/node-selector` annotation are kept on the simulated nodes
+   * (PodNodeSelector's cluster default `type=kwok`: upstream images cannot be pulled here).
+   */
+  readonly realNode?: LocalNodeConfig;
 }
+
+export const localNode: LocalNodeConfig = {
+  name: 'local-node',
+  kubeletPort: 29660,
+  kubeletReadOnlyPort: 29661,
+  kubeletHealthzPort: 29662,
+  containerdStreamPort: 29663,
+  kubeProxyHealthzPort: 29664,
+  kubeProxyMetricsPort: 29665,
+  policyEnforcerMetricsPort: 29666,
+  bridge: 'kp-node0',
+  podSubnet: '10.245.0.0/24',
+};
 
 export const localKubernetes: LocalKubernetesConfig = {
   apiServerPort: 29643,
@@ -408,6 +428,7 @@ export const localKubernetes: LocalKubernetesConfig = {
   kwokPort: 29647,
   zones: ['zone-a', 'zone-b', 'zone-c'],
   nodeLayout: 'zones',
+  realNode: localNode,
 };
 
 /** A real node (containerd and a kubelet) on this machine, beside the control plane's simulated ones. */
@@ -422,6 +443,12 @@ export interface LocalNodeConfig {
   readonly kubeletHealthzPort: number;
   /** containerd's CRI streaming port (exec, attach, port-forward). */
   readonly containerdStreamPort: number;
+  /** kube-proxy's `/healthz` port (127.0.0.1). */
+  readonly kubeProxyHealthzPort: number;
+  /** kube-proxy's `/metrics` port (127.0.0.1). */
+  readonly kubeProxyMetricsPort: number;
+  /** The NetworkPolicy enforcer's (kube-router's) `/metrics` port (127.0.0.1; its health port would bind every address, so it is off). */
+  readonly policyEnforcerMetricsPort: number;
   /** The Linux bridge the node's pods are attached to (at most 15 characters). */
   readonly bridge: string;
   /**
@@ -431,15 +458,6 @@ export interface LocalNodeConfig {
   readonly podSubnet: string;
 }
 
-export const localNode: LocalNodeConfig = {
-  name: 'local-node',
-  kubeletPort: 29660,
-  kubeletReadOnlyPort: 29661,
-  kubeletHealthzPort: 29662,
-  containerdStreamPort: 29663,
-  bridge: 'kp-node0',
-  podSubnet: '10.245.0.0/24',
-};
 
 /** Client addresses of the local cluster's nodes, from its config. */
 export function localBootstrapServers(cluster: LocalClusterConfig): string[] {

@@ -168,6 +168,16 @@ export const versions = {
      */
     // renovate: datasource=go depName=github.com/opencontainers/runc
     runc: { goModule: 'github.com/opencontainers/runc', version: 'v1.5.3' },
+    /** The real node's cluster DNS (a pod in kube-system, no upstream forwarders). */
+    // renovate: datasource=go depName=github.com/coredns/coredns
+    coredns: { goModule: 'github.com/coredns/coredns', version: 'v1.15.0' },
+    /**
+     * The real node's NetworkPolicy enforcer (its firewall controller only: iptables and ipset,
+     * what this kernel has; kube-network-policies needs NFT_QUEUE). The newest release the Go
+     * module proxy serves here.
+     */
+    // renovate: datasource=go depName=github.com/cloudnativelabs/kube-router/v2
+    kubeRouter: { goModule: 'github.com/cloudnativelabs/kube-router/v2', version: 'v2.1.0' },
   },
   /** Building, publishing and signing the service images (tools/images/). */
   imageTools: {

@@ -13,6 +13,10 @@ function printStatus(status: LocalKubernetesStatus): void {
   } else {
     console.log(`nodes: unknown (${status.nodesError})`);
   }
+  if (status.realNode) {
+    const procs = Object.entries(status.realNode.processes).map(([name, pid]) => `${name} ${pid !== undefined ? `pid ${pid}` : 'NOT running'}`);
+    console.log(`real node: ${status.realNode.ready ? 'Ready' : 'NOT Ready'}; ${procs.join(', ')}${status.realNode.readyError ? ` (${status.realNode.readyError})` : ''}`);
+  }
   console.log(status.ready ? `ready: ${status.server}, KUBECONFIG=${status.kubeconfig}` : 'NOT ready (start it with `npm run k8s:up`)');
 }
 

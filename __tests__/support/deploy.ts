@@ -23,6 +23,8 @@ export function shiftedKubernetesConfig(offset: number): typeof localKubernetes 
     controllerManagerPort: k.controllerManagerPort + offset,
     schedulerPort: k.schedulerPort + offset,
     kwokPort: k.kwokPort + offset,
+    // One real node per machine: kube-proxy and the enforcer own the host's firewall.
+    realNode: undefined,
   };
 }
 

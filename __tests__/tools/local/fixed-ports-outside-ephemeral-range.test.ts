@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { environments, localKubernetes } from '../../../config';
+import { environments, localKubernetes, localNode } from '../../../config';
 import { JMX_EXPORTER_BASE_PORT } from '../../../tools/jmx-exporter';
 import { LOCAL_OTLP_PORT, LOCAL_JAEGER_QUERY_PORT } from '../../../tools/local-jaeger';
 import { LOCAL_PROMETHEUS_PORT } from '../../../tools/local-prometheus';
@@ -29,6 +29,14 @@ function kubernetesPorts(name: string, offset: number): Array<[string, number]> 
   return (['apiServerPort', 'etcdClientPort', 'etcdPeerPort', 'controllerManagerPort', 'schedulerPort', 'kwokPort'] as const).map((key) => [`${name} ${key}`, k[key] + offset]);
 }
 
+function realNodePorts(name: string, offset: number): Array<[string, number]> {
+  const n = localNode;
+  return (['kubeletPort', 'kubeletReadOnlyPort', 'kubeletHealthzPort', 'containerdStreamPort', 'kubeProxyHealthzPort', 'kubeProxyMetricsPort', 'policyEnforcerMetricsPort'] as const).map((key) => [
+    `${name} ${key}`,
+    n[key] + offset,
+  ]);
+}
+
 const nodePort = environments.dev.kafka.nodePort!;
 const registryPort = Number(environments.local.imageRegistry.split('/')[0].split(':')[1]);
 
@@ -39,6 +47,10 @@ const fixedPorts: Array<[string, number]> = [
   ...kubernetesPorts('local Kubernetes', 0),
   ...kubernetesPorts('deploy-test Kubernetes', 100),
   ...kubernetesPorts('storage-class/cluster-test Kubernetes', 200),
+  ...kubernetesPorts('joined-node-test Kubernetes', 300),
+  ...realNodePorts('real node', 0),
+  ...realNodePorts('standalone node test', 100),
+  ...realNodePorts('joined node test', 300),
   // The simulated operator forwards dev's node ports on 127.0.0.1 (bootstrap and one per broker).
   ...[0, 1, 2, 3, 4, 5].map((i): [string, number] => [`dev node port ${i}`, nodePort.bootstrapNodePort + i]),
   ...[1, 2, 3].map((n): [string, number] => [`JMX exporter of node ${n}`, JMX_EXPORTER_BASE_PORT + n - 1]),

@@ -7,7 +7,9 @@ import { parse } from 'yaml';
 import { ensurePortFree, errorText, isAlive, isListening, Log, runningPidFrom, sleep, tailFile, waitForExit } from '../process';
 import { KubeApi, KubeObject, resourcePath } from './api';
 import { KubernetesBinaries, kubernetesBinaryPaths, kwokStorageClassFile } from './build';
-import { clientKubeconfig, componentCommands, HEALTH, kwokConfigFile, renderKwokConfig } from './components';
+import { admissionConfigFile, clientKubeconfig, componentCommands, HEALTH, kwokConfigFile, renderAdmissionConfig, renderKwokConfig } from './components';
+import { JoinedNode, JoinedNodeStatus } from './node-cluster';
+import { KWOK_NODE_ANNOTATION } from './components';
 import { apiServerUrl, COMPONENTS, ComponentLayout, ComponentName, LocalKubernetesLayout } from './layout';
 import { nodeCount, nodeIsReady, simulatedNodes, ZONE_LABEL } from './nodes';
 import { CLIENTS, ensurePki, renderKubeconfig } from './pki';
@@ -32,12 +34,16 @@ export interface NodeStatus {
   readonly name: string;
   readonly zone: string;
   readonly ready: boolean;
+  /** A kwok node (no containers run on it), as opposed to the real node. */
+  readonly simulated: boolean;
 }
 
 export interface LocalKubernetesStatus {
   readonly components: readonly ComponentStatus[];
   readonly nodes?: readonly NodeStatus[];
   readonly nodesError?: string;
+  /** The real node's host processes, when the layout has one. */
+  readonly realNode?: JoinedNodeStatus;
   /** Every component healthy and every node Ready. */
   readonly ready: boolean;
   readonly server: string;
@@ -76,7 +82,12 @@ function healthy(component: ComponentLayout): Promise<boolean> {
 }
 
 export class LocalKubernetes {
-  constructor(readonly layout: LocalKubernetesLayout) {}
+  /** The real node that joins this control plane, when its config has one. */
+  readonly realNode?: JoinedNode;
+
+  constructor(readonly layout: LocalKubernetesLayout) {
+    if (layout.config.realNode) this.realNode = new JoinedNode(layout, layout.config.realNode);
+  }
 
   get server(): string {
     return apiServerUrl(this.layout);
@@ -129,14 +140,15 @@ export class LocalKubernetes {
     try {
       await this.applyStorageClassAndNodes(api);
       const nodes = nodeCount(this.layout.config);
-      await api.waitFor(`${nodes} Ready nodes`, async () => ((await this.nodeStatuses(api)).filter((n) => n.ready).length === nodes ? true : undefined), timeoutMs);
+      await api.waitFor(`${nodes} Ready simulated nodes`, async () => ((await this.nodeStatuses(api)).filter((n) => n.simulated && n.ready).length === nodes ? true : undefined), timeoutMs);
       // Pods of a namespace are refused until its `default` ServiceAccount exists.
       await api.waitFor('the default ServiceAccount', () => api.find(resourcePath('', 'v1', 'serviceaccounts', 'default', 'default')), timeoutMs);
+      if (this.realNode) await this.realNode.up(api, log, Math.max(timeoutMs, 300_000));
     } finally {
       api.close();
     }
     const readyInMs = Date.now() - started;
-    log(`Local Kubernetes ready at ${this.server} in ${(readyInMs / 1000).toFixed(1)}s: ${nodeCount(this.layout.config)} nodes Ready (${this.layout.config.nodeLayout}); kubeconfig ${this.layout.kubeconfig}`);
+    log(`Local Kubernetes ready at ${this.server} in ${(readyInMs / 1000).toFixed(1)}s: ${nodeCount(this.layout.config)} simulated nodes Ready (${this.layout.config.nodeLayout})${this.realNode ? ` and the real node ${this.realNode.config.name}` : ''}; kubeconfig ${this.layout.kubeconfig}`);
     return { kubeconfig: this.layout.kubeconfig, server: this.server, started: toStart, readyInMs };
   }
 
@@ -145,6 +157,8 @@ export class LocalKubernetes {
     const log = options.log ?? ((line: string) => console.log(line));
     const bin = kubernetesBinaryPaths();
     const stopped: ComponentName[] = [];
+    // The node first: its kubelet and enforcer still talk to the API server while they stop.
+    if (this.realNode) await this.realNode.down(log);
     for (const name of [...COMPONENTS].reverse()) {
       const pid = this.runningPid(name, bin);
       if (pid === undefined) continue;
@@ -177,10 +191,12 @@ export class LocalKubernetes {
     );
     let nodes: NodeStatus[] | undefined;
     let nodesError: string | undefined;
+    let realNode: JoinedNodeStatus | undefined;
     if (components.find((c) => c.name === 'kube-apiserver')?.healthy) {
       const api = this.api();
       try {
         nodes = await this.nodeStatuses(api);
+        if (this.realNode) realNode = await this.realNode.status(api);
       } catch (err) {
         nodesError = errorText(err);
       } finally {
@@ -189,13 +205,20 @@ export class LocalKubernetes {
     } else {
       nodesError = 'the API server is not running';
     }
-    const ready = components.every((c) => c.healthy) && nodes !== undefined && nodes.length === nodeCount(this.layout.config) && nodes.every((n) => n.ready);
-    return { components, nodes, nodesError, ready, server: this.server, kubeconfig: this.layout.kubeconfig };
+    const simulated = nodes?.filter((n) => n.simulated) ?? [];
+    const ready =
+      components.every((c) => c.healthy) && nodes !== undefined && simulated.length === nodeCount(this.layout.config) && nodes.every((n) => n.ready) && (!this.realNode || realNode?.ready === true);
+    return { components, nodes, nodesError, realNode, ready, server: this.server, kubeconfig: this.layout.kubeconfig };
   }
 
   private async nodeStatuses(api: KubeApi): Promise<NodeStatus[]> {
     const list = await api.get<{ items: KubeObject[] }>(resourcePath('', 'v1', 'nodes'));
-    return list.items.map((n) => ({ name: n.metadata.name, zone: n.metadata.labels?.[ZONE_LABEL] ?? '', ready: nodeIsReady(n) }));
+    return list.items.map((n) => ({
+      name: n.metadata.name,
+      zone: n.metadata.labels?.[ZONE_LABEL] ?? '',
+      ready: nodeIsReady(n),
+      simulated: n.metadata.annotations?.[KWOK_NODE_ANNOTATION.key] === KWOK_NODE_ANNOTATION.value,
+    }));
   }
 
   private writeConfigFiles(): void {
@@ -206,6 +229,7 @@ export class LocalKubernetes {
     }
     write(this.layout.kubeconfig, renderKubeconfig(this.layout, CLIENTS.admin, this.server));
     write(kwokConfigFile(this.layout), renderKwokConfig());
+    if (this.layout.config.realNode) write(admissionConfigFile(this.layout), renderAdmissionConfig());
   }
 
   private spawn(component: ComponentLayout, command: readonly string[]): void {

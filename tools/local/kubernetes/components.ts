@@ -27,6 +27,23 @@ export function renderKwokConfig(): string {
     .join('---\n');
 }
 
+/** The API server's admission configuration (with a real node only). */
+export const admissionConfigFile = (layout: LocalKubernetesLayout) => path.join(layout.configDir, 'admission.yaml');
+
+/** The cluster default of PodNodeSelector: the simulated nodes, where upstream images need no pull. */
+export const SIMULATED_NODE_SELECTOR = 'type=kwok';
+
+export function renderAdmissionConfig(): string {
+  return `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodNodeSelector
+  configuration:
+    podNodeSelectorPluginConfig:
+      clusterDefaultNodeSelector: ${SIMULATED_NODE_SELECTOR}
+`;
+}
+
 /** The binary and arguments of every component. */
 export function componentCommands(layout: LocalKubernetesLayout, bin: KubernetesBinaries): Record<ComponentName, readonly string[]> {
   const c = layout.config;
@@ -73,8 +90,16 @@ export function componentCommands(layout: LocalKubernetesLayout, bin: Kubernetes
       '--authorization-mode=Node,RBAC',
       // As kubeadm and managed clusters do: privileged pods are for PodSecurity to judge per namespace.
       '--allow-privileged=true',
-      // Added to the defaults, which include PodSecurity.
-      '--enable-admission-plugins=NodeRestriction',
+      // Added to the defaults, which include PodSecurity. With a real node, PodNodeSelector
+      // keeps pods on the simulated nodes unless their namespace says otherwise.
+      ...(c.realNode
+        ? [
+            '--enable-admission-plugins=NodeRestriction,PodNodeSelector',
+            `--admission-control-config-file=${admissionConfigFile(layout)}`,
+            // The node's name resolves nowhere: logs and exec go to its address.
+            '--kubelet-preferred-address-types=InternalIP',
+          ]
+        : ['--enable-admission-plugins=NodeRestriction']),
       // The apiserver refuses to advertise a loopback address as the `kubernetes` Service's endpoint.
       '--endpoint-reconciler-type=none',
       '--profiling=false',

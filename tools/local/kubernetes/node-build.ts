@@ -21,6 +21,12 @@ export interface NodeBinaries {
   readonly runc: string;
   /** The pod sandbox's binary, compiled from the Kubernetes module's pause.c. */
   readonly pause: string;
+  /** Services on the node: iptables mode. */
+  readonly kubeProxy: string;
+  /** The cluster DNS server, run as a pod from an image of this binary. */
+  readonly coredns: string;
+  /** The NetworkPolicy enforcer (its firewall controller). */
+  readonly kubeRouter: string;
 }
 
 /** Where each binary lives once built (whether or not it is there yet). */
@@ -33,10 +39,13 @@ export function nodeBinaryPaths(): NodeBinaries {
     ctr: toolBinary('ctr', c),
     runc: toolBinary('runc', pins.runc.version),
     pause: toolBinary('pause', `v${pins.kubernetes.version}`),
+    kubeProxy: toolBinary('kube-proxy', `v${pins.kubernetes.version}`),
+    coredns: toolBinary('coredns', pins.coredns.version),
+    kubeRouter: toolBinary('kube-router', pins.kubeRouter.version),
   };
 }
 
-/** Builds whatever is missing: containerd's three binaries first (minutes), then the kubelet and pause. */
+/** Builds whatever is missing: containerd's three binaries first (minutes), then the kubelet, kube-proxy, pause, CoreDNS and kube-router. */
 export async function ensureNodeBinaries(): Promise<NodeBinaries> {
   const modMode = { GOFLAGS: '-mod=mod -modcacherw' };
   const c = pins.containerd;
@@ -61,6 +70,16 @@ export async function ensureNodeBinaries(): Promise<NodeBinaries> {
   };
   await goBinaries(kubeSource, [
     { name: 'kubelet', version: kubeVersion, package: './cmd/kubelet', tags: 'selinux,notest,grpcnotrace', ldflags: kubernetesLdflags(), env: modMode },
+    { name: 'kube-proxy', version: kubeVersion, package: './cmd/kube-proxy', tags: 'selinux,notest,grpcnotrace', ldflags: kubernetesLdflags(), env: modMode },
+  ]);
+  const dns = pins.coredns;
+  // Static (no cgo): the binary is the whole of its image.
+  await goBinaries({ module: dns.goModule, version: dns.version, label: 'coredns' }, [
+    { name: 'coredns', version: dns.version, package: '.', env: { CGO_ENABLED: '0' }, ldflags: `-X github.com/coredns/coredns/coremain.GitCommit=${dns.version}` },
+  ]);
+  const kr = pins.kubeRouter;
+  await goBinaries({ module: kr.goModule, version: kr.version, label: 'kube-router' }, [
+    { name: 'kube-router', version: kr.version, package: './cmd/kube-router', env: { CGO_ENABLED: '0' }, ldflags: `-X ${kr.goModule}/pkg/version.Version=${kr.version}` },
   ]);
   // pause.c comes with the module the kubelet was built from (in the Go module cache by now).
   ensurePause();

@@ -128,15 +128,59 @@ disabled_plugins = ['io.containerd.nri.v1.nri']
 `;
 }
 
+/** What a kubelet needs to join a control plane (tools/local/kubernetes/node-cluster.ts). */
+export interface NodeRegistration {
+  /** A `system:node:<name>` client of the API server. */
+  readonly kubeconfig: string;
+  /** The node's address: the bridge's, the one non-loopback address only this machine has. */
+  readonly nodeIp: string;
+  /** The kubelet's serving certificate (SAN: `nodeIp`) and key, signed by the cluster CA. */
+  readonly servingCert: string;
+  readonly servingKey: string;
+  /** CA of the clients the kubelet accepts (the API server's kubelet client). */
+  readonly clientCaFile: string;
+  /** The cluster DNS Service's address. */
+  readonly clusterDns: string;
+  /** Labels the node registers with. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /**
- * A standalone kubelet (no API server: static pods only) on cgroup v1 with the cgroupfs
- * driver, its ports on 127.0.0.1, and no kernel settings changed on the host.
+ * The kubelet on cgroup v1 with the cgroupfs driver, no kernel settings changed on the host.
+ * Standalone (no `registration`): static pods only, every port on 127.0.0.1, anonymous
+ * requests allowed. Registered: its API port on the node address, where pods can reach it
+ * too, so only clients with a certificate of the cluster CA get in, each request authorized
+ * by the API server.
  */
-export function renderKubeletConfig(layout: NodeLayout): string {
+export function renderKubeletConfig(layout: NodeLayout, registration?: NodeRegistration): string {
   const c = layout.config;
+  const access = registration
+    ? `authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: ${registration.clientCaFile}
+authorization:
+  mode: Webhook
+tlsCertFile: ${registration.servingCert}
+tlsPrivateKeyFile: ${registration.servingKey}
+clusterDNS:
+- ${registration.clusterDns}
+clusterDomain: cluster.local
+# Pods' /etc/resolv.conf gets only the cluster DNS: no search domain or server of the host's.
+resolvConf: ""`
+    : `authentication:
+  anonymous:
+    enabled: true
+  webhook:
+    enabled: false
+authorization:
+  mode: AlwaysAllow`;
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: ${HOST}
+address: ${registration ? registration.nodeIp : HOST}
 port: ${c.kubeletPort}
 readOnlyPort: ${c.kubeletReadOnlyPort}
 healthzBindAddress: ${HOST}
@@ -156,13 +200,7 @@ failSwapOn: false
 # Its KUBE-FIREWALL and canary chains serve kube-proxy, which makes its own: the host's
 # firewall stays as it is.
 makeIPTablesUtilChains: false
-authentication:
-  anonymous:
-    enabled: true
-  webhook:
-    enabled: false
-authorization:
-  mode: AlwaysAllow
+${access}
 # The shared disk is well used: absolute thresholds, and no image garbage collection of the
 # images imported here (no registry could bring them back).
 evictionHard:
@@ -198,10 +236,13 @@ export function bridgeAddress(cidr: string): { address: string; prefix: number }
 /**
  * The pod network: Debian's bridge and host-local plugins on the node's own bridge. No
  * `isGateway` (the bridge plugin would switch on the host's IP forwarding), no `ipMasq`, and
- * routes only to the pod subnet itself: a pod can reach this machine and other pods, nothing else.
+ * routes only to the pod subnet itself and, on a registered node, to the Service range through
+ * the bridge's address (where kube-proxy's rules turn a Service address into a pod's): a pod
+ * can reach this machine, other pods and Services, nothing else.
  */
-export function renderCniConfig(layout: NodeLayout): string {
+export function renderCniConfig(layout: NodeLayout, serviceCidr?: string): string {
   const c = layout.config;
+  const gateway = bridgeAddress(c.podSubnet).address;
   return JSON.stringify(
     {
       cniVersion: '1.0.0',
@@ -215,7 +256,8 @@ export function renderCniConfig(layout: NodeLayout): string {
           hairpinMode: true,
           ipam: {
             type: 'host-local',
-            ranges: [[{ subnet: c.podSubnet, gateway: bridgeAddress(c.podSubnet).address }]],
+            ranges: [[{ subnet: c.podSubnet, gateway }]],
+            ...(serviceCidr ? { routes: [{ dst: serviceCidr, gw: gateway }] } : {}),
             dataDir: layout.ipamDir,
           },
         },

@@ -56,7 +56,7 @@ export function writeOciArchive(rootfs: string, name: string, config: { Entrypoi
     return { digest: `sha256:${digest}`, size: data.length };
   };
   // Fixed owner and mtime: the same rootfs gives the same digest on every machine.
-  const layer = execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '--sort=name', '-C', rootfs, '-cf', '-', '.'], { maxBuffer: 64 << 20 });
+  const layer = execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '--sort=name', '-C', rootfs, '-cf', '-', '.'], { maxBuffer: 512 << 20 });
   const layerRef = blob(layer);
   const imageConfig = blob(
     Buffer.from(
@@ -123,4 +123,20 @@ export function nodeImages(dir: string): { pause: NodeImage; busybox: NodeImage 
   fs.rmSync(pauseRoot, { recursive: true, force: true });
   fs.rmSync(boxRoot, { recursive: true, force: true });
   return { pause, busybox };
+}
+
+/** Name of the cluster DNS image made from the CoreDNS binary built here. */
+export const COREDNS_IMAGE = `localhost/kafka-platform/coredns:${versions.localKubernetes.coredns.version}`;
+
+/** The CoreDNS image archive: its static binary alone, as the upstream image is (no shell). */
+export function corednsImage(dir: string, binary: string): NodeImage {
+  const root = path.join(dir, 'coredns-rootfs');
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(root, { recursive: true });
+  fs.copyFileSync(binary, path.join(root, 'coredns'));
+  fs.chmodSync(path.join(root, 'coredns'), 0o755);
+  const image = { name: COREDNS_IMAGE, archive: path.join(dir, 'coredns.tar') };
+  writeOciArchive(root, image.name, { Entrypoint: ['/coredns'] }, image.archive);
+  fs.rmSync(root, { recursive: true, force: true });
+  return image;
 }

@@ -16,8 +16,8 @@ import { promisify } from 'util';
 import { ConfigError, localNode, localNodeProblems } from '../../../config';
 import { CACHE_DIR } from '../../paths';
 import { ensurePortFree, Log, readPidFile, runMain, sleep, tailFile } from '../process';
-import { bridgeAddress, KUBELET_SYSCTLS, NodeLayout, nodeLayout, renderCniConfig, renderContainerdConfig, renderKubeletConfig } from './node-config';
-import { BUSYBOX_IMAGE, nodeImages, PAUSE_IMAGE } from './node-images';
+import { bridgeAddress, KUBELET_SYSCTLS, NodeLayout, nodeLayout, NodeRegistration, renderCniConfig, renderContainerdConfig, renderKubeletConfig } from './node-config';
+import { BUSYBOX_IMAGE, NodeImage, nodeImages, PAUSE_IMAGE } from './node-images';
 import { ensureNodeBinaries, NodeBinaries, nodeBinaryPaths } from './node-build';
 import {
   BridgeState,
@@ -43,6 +43,17 @@ export interface NodeUpResult {
   /** Milliseconds until containerd answered and the kubelet was healthy. */
   readonly readyInMs: number;
   readonly images: { readonly pause: string; readonly busybox: string };
+}
+
+/** Joining a control plane: what the kubelet registers with, and what the node needs first. */
+export interface NodeJoin {
+  readonly registration: NodeRegistration;
+  /** Pods reach Services through the bridge's address (a route in every pod). */
+  readonly serviceCidr: string;
+  /** More images to import (e.g. the cluster DNS's). */
+  readonly images?: readonly NodeImage[];
+  /** Runs once the bridge exists, before the kubelet starts (the host's rules for it). */
+  readonly prepareNetwork?: () => Promise<void>;
 }
 
 /** A pod as the kubelet's `/runningpods/` lists it. */
@@ -99,8 +110,11 @@ export class LocalNode {
     return stdout;
   }
 
-  /** Starts containerd and the kubelet (building them first when missing), then loads the images. */
-  async up(log: Log = console.log, timeoutMs = 120_000, kubeconfig?: string): Promise<NodeUpResult> {
+  /**
+   * Starts containerd and the kubelet (building them first when missing), then loads the
+   * images. With `join`, the kubelet registers with an API server (node-cluster.ts).
+   */
+  async up(log: Log = console.log, timeoutMs = 120_000, join?: NodeJoin): Promise<NodeUpResult> {
     const problems = localNodeProblems(this.config);
     if (problems.length) throw new ConfigError(problems);
     const missing = missingHostTool();
@@ -117,7 +131,7 @@ export class LocalNode {
     }
     await ensureNodeBinaries();
     try {
-      return await this.start(log, timeoutMs, kubeconfig);
+      return await this.start(log, timeoutMs, join);
     } catch (err) {
       // Nothing half-started stays behind; the logs do.
       await this.down(() => undefined);
@@ -125,8 +139,7 @@ export class LocalNode {
     }
   }
 
-  /** With `kubeconfig` (a `system:node:<name>` client of an API server) the kubelet registers its node there. */
-  private async start(log: Log, timeoutMs: number, kubeconfig?: string): Promise<NodeUpResult> {
+  private async start(log: Log, timeoutMs: number, join?: NodeJoin): Promise<NodeUpResult> {
     const c = this.config;
     const started = Date.now();
     const l = this.layout;
@@ -143,10 +156,11 @@ export class LocalNode {
     }
     fs.writeFileSync(l.containerdConfig, renderContainerdConfig(l, runc));
     // Before containerd starts: without a network config the CRI reports the network not ready.
-    fs.writeFileSync(path.join(l.cniConfDir, '10-kafka-platform-node.conflist'), renderCniConfig(l));
+    fs.writeFileSync(path.join(l.cniConfDir, '10-kafka-platform-node.conflist'), renderCniConfig(l, join?.serviceCidr));
     fs.rmSync(l.ipamDir, { recursive: true, force: true });
     await createBridge(this.config.bridge, bridgeAddress(this.config.podSubnet));
-    fs.writeFileSync(l.kubeletConfig, renderKubeletConfig(l));
+    if (join?.prepareNetwork) await join.prepareNetwork();
+    fs.writeFileSync(l.kubeletConfig, renderKubeletConfig(l, join?.registration));
     createCgroupRoot(this.layout.cgroupRoot);
 
     const ns = await this.startNamespace();
@@ -159,22 +173,31 @@ export class LocalNode {
 
     log('Loading the pause and busybox images');
     const images = nodeImages(l.imagesDir);
-    for (const image of [images.pause, images.busybox]) {
+    for (const image of [images.pause, images.busybox, ...(join?.images ?? [])]) {
       await this.ctr('images', 'import', '--local', image.archive);
       // Pinned: the kubelet's image garbage collection leaves them be.
       await this.ctr('images', 'label', image.name, 'io.cri-containerd.pinned=pinned');
     }
 
-    log(`Starting kubelet on 127.0.0.1:${c.kubeletPort} (log: ${l.logs.kubelet})`);
+    const reg = join?.registration;
+    log(`Starting kubelet on ${reg ? reg.nodeIp : '127.0.0.1'}:${c.kubeletPort}${reg ? ', registering with the API server' : ''} (log: ${l.logs.kubelet})`);
     this.spawnInNamespace(ns, 'kubelet', [
       this.bin.kubelet,
       `--config=${l.kubeletConfig}`,
       `--root-dir=${l.kubeletRoot}`,
       `--cert-dir=${path.join(l.kubeletRoot, 'pki')}`,
       `--hostname-override=${c.name}`,
-      // Registered, the node still needs an address the API server reaches it on: 127.0.0.1 is
-      // refused ("nodeIP can't be loopback address"), and the kubelet listens on nothing else yet.
-      ...(kubeconfig ? [`--kubeconfig=${kubeconfig}`] : []),
+      // Registered, its address is the bridge's: 127.0.0.1 is refused ("nodeIP can't be
+      // loopback address"), and the API server reaches the kubelet there.
+      ...(reg
+        ? [
+            `--kubeconfig=${reg.kubeconfig}`,
+            `--node-ip=${reg.nodeIp}`,
+            `--node-labels=${Object.entries(reg.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')}`,
+          ]
+        : []),
       '--v=2',
     ]);
     await this.waitFor('kubelet', timeoutMs, async () => (await httpGet(`http://127.0.0.1:${c.kubeletHealthzPort}/healthz`)).status === 200);

@@ -118,3 +118,49 @@ export function renderKubeconfig(layout: LocalKubernetesLayout, client: ClientId
     '',
   ].join('\n');
 }
+
+/** The certificates of a real node, in their own folder of the PKI: made once per node name and address. */
+export interface NodePki {
+  /** `system:node:<name>` in `system:nodes`: what the Node authorizer and NodeRestriction expect. */
+  readonly kubelet: ClientIdentity;
+  /** The kubelet's serving certificate (its address as SAN), so the API server can verify it. */
+  readonly servingCert: string;
+  readonly servingKey: string;
+  /** `system:kube-proxy`, bound by the API server's default RBAC to `system:node-proxier`. */
+  readonly kubeProxy: ClientIdentity;
+  /** The NetworkPolicy enforcer, bound to its own read-only ClusterRole. */
+  readonly policyEnforcer: ClientIdentity;
+}
+
+export function ensureNodePki(layout: LocalKubernetesLayout, nodeName: string, nodeIp: string, log: Log): NodePki {
+  const folder = `node-${nodeName}`;
+  const dir = path.join(layout.pkiDir, folder);
+  const id = (file: string, commonName: string, organization?: string): ClientIdentity => ({ file: `${folder}/${file}`, commonName, organization });
+  const pki: NodePki = {
+    kubelet: id('kubelet-client', `system:node:${nodeName}`, 'system:nodes'),
+    servingCert: path.join(dir, 'kubelet-serving.crt'),
+    servingKey: path.join(dir, 'kubelet-serving.key'),
+    kubeProxy: id('kube-proxy', 'system:kube-proxy'),
+    policyEnforcer: id('policy-enforcer', 'kafka-platform:policy-enforcer'),
+  };
+  const marker = path.join(dir, '.complete');
+  if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim() === nodeIp) return pki;
+  const work = fs.mkdtempSync(path.join(layout.pkiDir, 'node-new-'));
+  try {
+    for (const f of ['ca.crt', 'ca.key']) fs.copyFileSync(path.join(layout.pkiDir, f), path.join(work, f));
+    for (const client of [pki.kubelet, pki.kubeProxy, pki.policyEnforcer]) {
+      makeSigned(work, 'ca', path.basename(client.file), subjectOf(client), ['extendedKeyUsage=clientAuth']);
+    }
+    makeSigned(work, 'ca', 'kubelet-serving', `/O=system:nodes/CN=system:node:${nodeName}`, ['extendedKeyUsage=serverAuth', `subjectAltName=IP:${nodeIp},DNS:${nodeName}`]);
+    for (const f of ['ca.crt', 'ca.key', 'ca.srl']) fs.rmSync(path.join(work, f), { force: true });
+    for (const f of fs.readdirSync(work)) fs.chmodSync(path.join(work, f), f.endsWith('.key') ? 0o600 : 0o644);
+    fs.writeFileSync(path.join(work, '.complete'), `${nodeIp}\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(work, dir);
+    log(`Created the certificates of node ${nodeName} (${nodeIp}) in ${dir}`);
+  } catch (err) {
+    fs.rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+  return pki;
+}
