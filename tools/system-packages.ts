@@ -44,6 +44,8 @@ export const systemPackages: readonly SystemPackage[] = [
   { debian: 'libseccomp-dev', purpose: 'building runc (seccomp) for the local real node', present: () => fs.existsSync('/usr/include/seccomp.h') },
   { debian: 'gcc', purpose: 'building runc and the pod sandbox (pause) for the local real node', present: command('gcc') },
   { debian: 'ipset', purpose: "the local real node's NetworkPolicy enforcer (kube-router's address sets)", present: () => command('ipset')() || fs.existsSync('/usr/sbin/ipset') },
+  { debian: 'socat', purpose: "the local real node's forward from the pod bridge to the API server", present: command('socat') },
+  { debian: 'tcpdump', purpose: "reading the NetworkPolicy enforcer's drop log (NFLOG) in the real node's test", present: () => command('tcpdump')() || fs.existsSync('/usr/bin/tcpdump') },
   // Preinstalled on Debian; needed on Ubuntu CI runners for debootstrap to check Debian's signatures.
   { debian: 'debian-archive-keyring', purpose: "checking the signatures of Debian's archive (debootstrap)", present: () => fs.existsSync('/usr/share/keyrings/debian-archive-keyring.gpg') },
 ];

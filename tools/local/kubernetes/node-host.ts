@@ -18,6 +18,10 @@ const HOST_TOOLS: ReadonlyArray<readonly [string, string]> = [
   ['nsenter', 'util-linux'],
   ['mount', 'mount'],
   ['ip', 'iproute2'],
+  ['iptables', 'iptables'],
+  ['iptables-save', 'iptables'],
+  ['ipset', 'ipset'],
+  ['socat', 'socat'],
 ];
 
 /** The first missing host tool, named with the package that brings it. */

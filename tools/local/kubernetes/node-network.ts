@@ -57,7 +57,7 @@ const ENFORCER_CHAIN = /^KUBE-(ROUTER-(INPUT|FORWARD|OUTPUT)|POD-FW-|NWPLCY-)/;
 const ENFORCER_SET = /^(KUBE-(SRC|DST)-|kube-router-)/;
 
 /**
- * Removes the enforcer's chains, the jumps to them and its ipsets. kube-router leaves them when
+ * Removes the enforcer's chains, the jumps to them and its ipsets (and kube-proxy's empty KUBE-FIREWALL). kube-router leaves them when
  * it stops, and its `--cleanup-config` of 2.1.0 leaves them too (and then panics in the proxy's
  * clean-up): the filter table is rewritten without them, everyone else's rules as they were.
  */
@@ -65,7 +65,11 @@ export async function removeEnforcerRules(): Promise<void> {
   const saved = (await run('iptables-save', ['-t', 'filter'])).stdout.split('\n');
   const chainOf = (line: string) => /^(?::|-A )(\S+)/.exec(line)?.[1] ?? '';
   const jumpsTo = (line: string) => /-j (\S+)/.exec(line)?.[1] ?? '';
-  const kept = saved.filter((l) => !ENFORCER_CHAIN.test(chainOf(l)) && !ENFORCER_CHAIN.test(jumpsTo(l)));
+  // kube-proxy also makes an empty KUBE-FIREWALL (the kubelet's, filled only for localhost
+  // NodePorts, which are off) that its --cleanup leaves: it goes too while it is empty.
+  const emptyFirewall = !saved.some((l) => l.startsWith('-A KUBE-FIREWALL '));
+  const ours = (chain: string) => ENFORCER_CHAIN.test(chain) || (emptyFirewall && chain === 'KUBE-FIREWALL');
+  const kept = saved.filter((l) => !ours(chainOf(l)) && !ours(jumpsTo(l)));
   if (kept.length !== saved.length) {
     await new Promise<void>((resolve, reject) => {
       const child = execFile('iptables-restore', ['-w', '5', '-T', 'filter'], (err) => (err ? reject(err) : resolve()));
