@@ -102,7 +102,7 @@ export function ephemeralPortRange(file = '/proc/sys/net/ipv4/ip_local_port_rang
  * Rejects with a message naming the port, what it is for and how to free it: `configKey` is
  * the setting to change in `configFile`.
  */
-export function ensurePortFree(port: number, description: string, configKey: string, configFile = 'config/environments.ts'): Promise<void> {
+export function ensurePortFree(port: number, description: string, configKey: string, configFile = 'config/environments.ts', host = HOST): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
@@ -115,14 +115,14 @@ export function ensurePortFree(port: number, description: string, configKey: str
         reject(new Error(`cannot check port ${port} (${description}): ${err.message}`));
       }
     });
-    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve()));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve()));
   });
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */
-export function isListening(port: number, timeoutMs = 1000): Promise<boolean> {
+export function isListening(port: number, timeoutMs = 1000, host = HOST): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host: HOST });
+    const socket = net.connect({ port, host });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);

@@ -26,6 +26,11 @@ export interface LocalKafkaSpec {
    * `serveExternalKeystore`); undefined: the cluster has no such listener.
    */
   readonly externalBasePort?: number;
+  /**
+   * Address the SASL_SSL listener binds and advertises (default 127.0.0.1): a local real
+   * node's bridge address lets its pods reach the brokers, host tools too.
+   */
+  readonly saslHost?: string;
   /** Kafka version a node runs unless it was started with another one. */
   readonly kafkaVersion: string;
   /** KRaft metadata version the storage is formatted with. */
@@ -40,8 +45,9 @@ export interface LocalNode {
   readonly id: number;
   readonly clientPort: number;
   readonly controllerPort: number;
-  /** SASL_SSL (SCRAM-SHA-512 over TLS) listener. */
+  /** SASL_SSL (SCRAM-SHA-512 over TLS) listener, on `saslHost`. */
   readonly saslPort: number;
+  readonly saslHost: string;
   /** EXTERNAL (SASL_SSL) listener, when the cluster has one. */
   readonly externalPort?: number;
   readonly dir: string;
@@ -71,7 +77,7 @@ export const PLATFORM_LOCAL_KAFKA: LocalKafkaSpec = {
  * them stay below the kernel's ephemeral range (32768+), where a client's outgoing connection could
  * take a listener's port while its broker is down.
  */
-export const SIDE_CLUSTER_PORT_OFFSETS = { chaos: -10000, upgrade: -12000, bench: -14000 } as const;
+export const SIDE_CLUSTER_PORT_OFFSETS = { chaos: -10000, upgrade: -12000, bench: -14000, pods: -16000 } as const;
 
 /**
  * The platform cluster's ports, every listener moved by `offset`: a cluster beside it
@@ -97,6 +103,7 @@ export function nodeLayout(spec: LocalKafkaSpec, id: number): LocalNode {
     clientPort: spec.clientBasePort + id - 1,
     controllerPort: spec.controllerBasePort + id - 1,
     saslPort: spec.saslBasePort + id - 1,
+    saslHost: spec.saslHost ?? HOST,
     ...(spec.externalBasePort !== undefined ? { externalPort: spec.externalBasePort + id - 1 } : {}),
     dir,
     dataDir: path.join(dir, 'data'),
@@ -115,6 +122,6 @@ export function allNodes(spec: LocalKafkaSpec): LocalNode[] {
 /** `127.0.0.1:<port>,...` for one listener of every node. */
 export function addresses(spec: LocalKafkaSpec, listener: 'clientPort' | 'saslPort' | 'externalPort'): string {
   return allNodes(spec)
-    .map((n) => `${HOST}:${n[listener]}`)
+    .map((n) => `${listener === 'saslPort' ? n.saslHost : HOST}:${n[listener]}`)
     .join(',');
 }

@@ -13,8 +13,8 @@ export function serverProperties(node: LocalNode, nodes: readonly LocalNode[], t
     // Dynamic KRaft quorum (KIP-853): voters come from the formatted storage, not from static config.
     'controller.quorum.bootstrap.servers': nodes.map((n) => `${HOST}:${n.controllerPort}`).join(','),
     'controller.listener.names': 'CONTROLLER',
-    listeners: `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${HOST}:${node.saslPort}${external}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${HOST}:${node.saslPort}${external}`,
+    listeners: `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${node.saslHost}:${node.saslPort}${external}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${node.saslHost}:${node.saslPort}${external}`,
     'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL${external ? ',EXTERNAL:SASL_SSL' : ''}`,
     'inter.broker.listener.name': 'PLAINTEXT',
     // Clients as in the Kubernetes clusters: TLS plus SCRAM-SHA-512, users created by clusterUp.

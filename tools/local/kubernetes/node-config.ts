@@ -33,6 +33,8 @@ export interface NodeLayout {
   /** Files holding the kernel settings the kubelet expects, shown to it in place of the host's. */
   readonly sysctlDir: string;
   readonly imagesDir: string;
+  /** containerd's registry hosts folder (`<host:port>/hosts.toml`). */
+  readonly registryHostsDir: string;
   /** cgroup (v1, cgroupfs driver) below which the kubelet puts `kubepods`. */
   readonly cgroupRoot: string;
   readonly logs: { readonly containerd: string; readonly kubelet: string };
@@ -59,6 +61,7 @@ export function nodeLayout(config: LocalNodeConfig, dir: string): NodeLayout {
     shimSocketDir: path.join(dir, 'containerd', 'shim-sockets'),
     sysctlDir: path.join(dir, 'sysctl'),
     imagesDir: path.join(dir, 'images'),
+    registryHostsDir: path.join(dir, 'config', 'registry-hosts'),
     // One per node folder name, so two nodes (or a test's) never share one.
     cgroupRoot: `/kafka-platform-${path.basename(dir)}`,
     logs: { containerd: path.join(dir, 'logs', 'containerd.log'), kubelet: path.join(dir, 'logs', 'kubelet.log') },
@@ -100,6 +103,10 @@ disabled_plugins = ['io.containerd.nri.v1.nri']
 
   [plugins.'io.containerd.cri.v1.images'.pinned_images]
     sandbox = ${q(PAUSE_IMAGE)}
+
+  # One folder per registry host (hosts.toml): the project's local registry speaks plain HTTP.
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = ${q(layout.registryHostsDir)}
 
 [plugins.'io.containerd.cri.v1.runtime']
   # The host's oom_score_adj cannot go below 0 (no CAP_SYS_RESOURCE): runc fails otherwise.
@@ -266,4 +273,16 @@ export function renderCniConfig(layout: NodeLayout, serviceCidr?: string): strin
     null,
     2,
   );
+}
+
+/**
+ * containerd's hosts.toml for a registry on this machine (`127.0.0.1:<port>`): plain HTTP,
+ * pull and resolve only. The kubelet pulls the platform's images from it by digest.
+ */
+export function renderRegistryHosts(host: string): string {
+  return `server = "http://${host}"
+
+[host."http://${host}"]
+  capabilities = ["pull", "resolve"]
+`;
 }

@@ -16,7 +16,8 @@ import { promisify } from 'util';
 import { ConfigError, localNode, localNodeProblems } from '../../../config';
 import { CACHE_DIR } from '../../paths';
 import { ensurePortFree, Log, readPidFile, runMain, sleep, tailFile } from '../process';
-import { bridgeAddress, KUBELET_SYSCTLS, NodeLayout, nodeLayout, NodeRegistration, renderCniConfig, renderContainerdConfig, renderKubeletConfig } from './node-config';
+import { bridgeAddress, KUBELET_SYSCTLS, NodeLayout, nodeLayout, NodeRegistration, renderCniConfig, renderContainerdConfig, renderKubeletConfig, renderRegistryHosts } from './node-config';
+import { localRegistryAddress } from '../../images/registry';
 import { BUSYBOX_IMAGE, NodeImage, nodeImages, PAUSE_IMAGE } from './node-images';
 import { ensureNodeBinaries, NodeBinaries, nodeBinaryPaths } from './node-build';
 import {
@@ -38,6 +39,8 @@ export { missingHostTool };
 
 const run = promisify(execFile);
 const CRI_NAMESPACE = 'k8s.io';
+/** The project's local registry (environments.local.imageRegistry), where `npm run images` pushes. */
+const localRegistryHost = () => localRegistryAddress().host;
 
 export interface NodeUpResult {
   /** Milliseconds until containerd answered and the kubelet was healthy. */
@@ -155,6 +158,9 @@ export class LocalNode {
       fs.symlinkSync(target, path.join(l.binDir, name));
     }
     fs.writeFileSync(l.containerdConfig, renderContainerdConfig(l, runc));
+    const registry = localRegistryHost();
+    fs.mkdirSync(path.join(l.registryHostsDir, registry), { recursive: true });
+    fs.writeFileSync(path.join(l.registryHostsDir, registry, 'hosts.toml'), renderRegistryHosts(registry));
     // Before containerd starts: without a network config the CRI reports the network not ready.
     fs.writeFileSync(path.join(l.cniConfDir, '10-kafka-platform-node.conflist'), renderCniConfig(l, join?.serviceCidr));
     fs.rmSync(l.ipamDir, { recursive: true, force: true });

@@ -1,8 +1,7 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { localNode } from '../../../../config';
-import { KubeApi, KubeObject, LocalKubernetes, localKubernetesLayout, resourcePath } from '../../../../tools/local/kubernetes';
+import { KubeApi, KubeObject, resourcePath } from '../../../../tools/local/kubernetes';
 import { SERVICE_CIDR } from '../../../../tools/local/kubernetes/components';
 import { missingHostTool } from '../../../../tools/local/kubernetes/node';
 import { NODE_SELECTOR_ANNOTATION, onRealNode, pathOf } from '../../../../tools/local/kubernetes/node-cluster';
@@ -10,7 +9,7 @@ import { BUSYBOX_IMAGE } from '../../../../tools/local/kubernetes/node-images';
 import { enforcerChains, guardChain } from '../../../../tools/local/kubernetes/node-network';
 import { CLUSTER_DNS_IP, COREFILE } from '../../../../tools/local/kubernetes/node-objects';
 import { CACHE_DIR } from '../../../../tools/paths';
-import { shiftedKubernetesConfig } from '../../../support/deploy';
+import { enforcerDrops, JOIN_NODE_IP, joinNodeConfig, joinTestKubernetes } from '../../../support/real-node';
 import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
 
 /**
@@ -18,21 +17,9 @@ import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
  * own bridge and pod range): registration, Services through kube-proxy, names through CoreDNS,
  * and NetworkPolicies enforced by kube-router, each shown by pods that really run on it.
  */
-const nodeConfig = {
-  ...localNode,
-  name: 'join-node',
-  kubeletPort: localNode.kubeletPort + 300,
-  kubeletReadOnlyPort: localNode.kubeletReadOnlyPort + 300,
-  kubeletHealthzPort: localNode.kubeletHealthzPort + 300,
-  containerdStreamPort: localNode.containerdStreamPort + 300,
-  kubeProxyHealthzPort: localNode.kubeProxyHealthzPort + 300,
-  kubeProxyMetricsPort: localNode.kubeProxyMetricsPort + 300,
-  policyEnforcerMetricsPort: localNode.policyEnforcerMetricsPort + 300,
-  bridge: 'kp-join0',
-  podSubnet: '10.245.3.0/24',
-};
-const NODE_IP = '10.245.3.1';
-const cluster = new LocalKubernetes(localKubernetesLayout({ ...shiftedKubernetesConfig(300), nodeLayout: 'single-node', realNode: nodeConfig }, path.join(CACHE_DIR, 'join-test', 'kubernetes')));
+const nodeConfig = joinNodeConfig;
+const NODE_IP = JOIN_NODE_IP;
+const cluster = joinTestKubernetes;
 const NS = 'node-test';
 const OTHER_NS = 'kwok-placed';
 const quiet = () => undefined;
@@ -114,27 +101,6 @@ async function runOnce(name: string, labels: Record<string, string>, script: str
   );
   const log = await api.request<string>('GET', `${resourcePath('', 'v1', 'pods', name, NS)}/log`);
   return { phase, log: typeof log === 'string' ? log : JSON.stringify(log) };
-}
-
-/**
- * The enforcer's own record of what it refused: kube-router sends every packet its pod firewall
- * rejects to NFLOG group 100 before the REJECT (pod.go). tcpdump reads that log on this host
- * while `action` runs; each line is one refused packet (rate-limited by kube-router to 10 a minute).
- */
-async function enforcerDrops<T>(action: () => Promise<T>): Promise<{ result: T; drops: string[] }> {
-  const tcpdump = spawn('tcpdump', ['-i', 'nflog:100', '-n', '-l', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  tcpdump.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  tcpdump.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  await api.waitFor('tcpdump listening on nflog:100', async () => (err.includes('listening on') ? true : undefined), 10_000, 100);
-  try {
-    const result = await action();
-    await new Promise((r) => setTimeout(r, 500));
-    return { result, drops: out.split('\n').filter((l) => l.includes(' > ')) };
-  } finally {
-    tcpdump.kill('SIGTERM');
-  }
 }
 
 /** Each pod waits until the enforcer has programmed its chain: it syncs on the pod's start, so its first packets could pass unfiltered. */

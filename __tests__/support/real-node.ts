@@ -1,0 +1,73 @@
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { localNode, LocalNodeConfig } from '../../config';
+import { LocalKubernetes, localKubernetesLayout } from '../../tools/local/kubernetes';
+import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from '../../tools/local/kafka';
+import { CACHE_DIR } from '../../tools/paths';
+import { shiftedKubernetesConfig } from './deploy';
+
+/**
+ * The real-node tests' own Kubernetes: a control plane 300 ports above the project's, one
+ * simulated node, and a real node on its own bridge and pod range (one joined node per machine:
+ * the suites run one after the other).
+ */
+export const joinNodeConfig: LocalNodeConfig = {
+  ...localNode,
+  name: 'join-node',
+  kubeletPort: localNode.kubeletPort + 300,
+  kubeletReadOnlyPort: localNode.kubeletReadOnlyPort + 300,
+  kubeletHealthzPort: localNode.kubeletHealthzPort + 300,
+  containerdStreamPort: localNode.containerdStreamPort + 300,
+  kubeProxyHealthzPort: localNode.kubeProxyHealthzPort + 300,
+  kubeProxyMetricsPort: localNode.kubeProxyMetricsPort + 300,
+  policyEnforcerMetricsPort: localNode.policyEnforcerMetricsPort + 300,
+  bridge: 'kp-join0',
+  podSubnet: '10.245.3.0/24',
+};
+/** The node's (and its bridge's) address. */
+export const JOIN_NODE_IP = '10.245.3.1';
+
+export const joinTestKubernetes = new LocalKubernetes(
+  localKubernetesLayout({ ...shiftedKubernetesConfig(300), nodeLayout: 'single-node', realNode: joinNodeConfig }, path.join(CACHE_DIR, 'join-test', 'kubernetes')),
+);
+
+/**
+ * A three-node Kafka cluster whose SASL_SSL listeners bind and advertise the node's bridge
+ * address, so pods on the node reach the brokers (and this machine's tools still do): until the
+ * brokers run as pods, the services' path to Kafka on this layout.
+ */
+export const podsKafka = new LocalKafkaCluster({
+  ...PLATFORM_LOCAL_KAFKA,
+  name: 'pods-kafka',
+  dir: path.join(CACHE_DIR, 'pods-kafka'),
+  ...shiftedPorts(SIDE_CLUSTER_PORT_OFFSETS.pods),
+  saslHost: JOIN_NODE_IP,
+  configKey: 'podsKafka',
+  portsDefinedIn: '__tests__/support/real-node.ts',
+});
+
+/**
+ * The enforcer's own record of what it refused: kube-router sends every packet its pod firewall
+ * rejects to NFLOG group 100 before the REJECT (pod.go). tcpdump reads that log on this host
+ * while `action` runs; each line is one refused packet (rate-limited by kube-router to 10 a minute).
+ */
+export async function enforcerDrops<T>(action: () => Promise<T>): Promise<{ result: T; drops: string[] }> {
+  const tcpdump = spawn('tcpdump', ['-i', 'nflog:100', '-n', '-l', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  tcpdump.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  tcpdump.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!err.includes('listening on')) {
+    if (Date.now() > deadline) throw new Error(`tcpdump did not start listening on nflog:100: ${err.trim()} (tcpdump comes with the bootstrap: apt-get install -y tcpdump)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    const result = await action();
+    await new Promise((r) => setTimeout(r, 500));
+    return { result, drops: out.split('\n').filter((l) => l.includes(' > ')) };
+  } finally {
+    tcpdump.kill('SIGTERM');
+  }
+}
+

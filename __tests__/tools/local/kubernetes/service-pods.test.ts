@@ -1,0 +1,348 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Kafka, logLevel } from 'kafkajs';
+import { environments } from '../../../../config';
+import { KafkaTools, runKafkaTool } from '../../../../tools/kafka-tool';
+import { KubeApi, KubeObject, resourcePath } from '../../../../tools/local/kubernetes';
+import { missingHostTool } from '../../../../tools/local/kubernetes/node';
+import { NODE_SELECTOR_ANNOTATION, onRealNode, pathOf } from '../../../../tools/local/kubernetes/node-cluster';
+import { BUSYBOX_IMAGE } from '../../../../tools/local/kubernetes/node-images';
+import { CACHE_DIR } from '../../../../tools/paths';
+import { createPostsLikeTopic } from '../../../chaos/cluster';
+import { groupLag } from '../../../chaos/runs';
+import { readTopic } from '../../../chaos/verifier';
+import { FIRST_BUILD_TIMEOUT_MS, publishLocally, published, startRegistry, stopRegistryIfStarted } from '../../../support/images';
+import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
+import { enforcerDrops, JOIN_NODE_IP, joinNodeConfig, joinTestKubernetes, podsKafka } from '../../../support/real-node';
+import { resourcesOf, synthEnvironment, TerraformJson } from '../../../support/synth';
+
+/**
+ * The platform's own images as pods on the real node: pulled by digest from the local registry
+ * (what `npm run images` pushed), run with workloads-stack's pod spec (its hardening fields are
+ * compared with the synthesized stack below), their Secrets mounted and their probes called by
+ * the kubelet, behind workloads-stack's NetworkPolicies enforced by the node's enforcer. The
+ * brokers are a cluster on this machine whose SASL_SSL listeners are on the node's bridge address
+ * (support/real-node.ts), until the brokers run as pods. Delivery is counted with Kafka's own
+ * tools (GetOffsetShell, ConsoleConsumer, ConsumerGroupCommand), never the services' counters.
+ */
+const cluster = joinTestKubernetes;
+const env = environments.dev;
+const NS = env.namespaces.workloads;
+const TOPIC = 'posts';
+const DLQ = 'posts.dlq';
+const GROUP = 'posts-consumer';
+const MESSAGES = 3000;
+const UID = 65532;
+const quiet = () => undefined;
+let api: KubeApi;
+let images: { producer: string; consumer: string };
+let registryStarted = false;
+let workloads: TerraformJson;
+
+beforeAll(async () => {
+  const missing = missingHostTool();
+  if (missing) throw new Error(missing);
+  await kubernetesBinariesReady((line) => console.log(`[local-kubernetes] ${line}`), 75 * 60_000, true);
+  workloads = synthEnvironment('dev').stacks['workloads-stack'];
+  await cluster.down({ purge: true, log: quiet });
+  fs.rmSync(path.join(CACHE_DIR, 'join-test', 'kubernetes', 'node'), { recursive: true, force: true });
+  await cluster.up({ log: (l) => console.log(`[service-pods] ${l}`), timeoutMs: 300_000 });
+  api = cluster.api();
+  // After the node: its bridge holds the address the brokers' SASL_SSL listeners bind.
+  await podsKafka.up({ log: (l) => console.log(`[pods-kafka] ${l}`) });
+  const admin = new Kafka({ clientId: 'service-pods-admin', brokers: podsKafka.bootstrapServers().split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    const gone = [TOPIC, DLQ].filter((t) => existing.includes(t));
+    if (gone.length) await admin.deleteTopics({ topics: gone });
+    await new Promise((r) => setTimeout(r, 2000));
+    await createPostsLikeTopic(admin, TOPIC);
+    await createPostsLikeTopic(admin, DLQ);
+  } finally {
+    await admin.disconnect();
+  }
+  const acl = (args: string[]) => runKafkaTool(KafkaTools.acls, ['--bootstrap-server', podsKafka.bootstrapServers(), '--add', ...args]);
+  await acl(['--allow-principal', 'User:producer', '--operation', 'Write', '--operation', 'Describe', '--topic', TOPIC]);
+  await acl(['--allow-principal', 'User:consumer', '--operation', 'Read', '--operation', 'Describe', '--topic', TOPIC]);
+  await acl(['--allow-principal', 'User:consumer', '--operation', 'Read', '--group', GROUP]);
+  await acl(['--allow-principal', 'User:consumer', '--operation', 'Write', '--operation', 'Describe', '--topic', DLQ]);
+
+  registryStarted = await startRegistry();
+  const record = await publishLocally();
+  images = { producer: published(record, 'producer').pushed.reference, consumer: published(record, 'consumer').pushed.reference };
+}, FIRST_BUILD_TIMEOUT_MS + 900_000);
+
+afterAll(async () => {
+  api?.close();
+  await cluster.down({ log: quiet });
+  await podsKafka.down({ log: quiet }).catch(() => undefined);
+  await stopRegistryIfStarted(registryStarted);
+}, 300_000);
+
+const apply = (o: KubeObject) => api.apply(pathOf(o), o);
+const PART_OF = { 'app.kubernetes.io/part-of': 'kafka-platform' };
+const labels = (s: string) => ({ 'app.kubernetes.io/name': s, ...PART_OF });
+const brokerPorts = () => podsKafka.nodes().map((n) => n.saslPort);
+
+/** The first resource of `type` in workloads-stack whose Terraform address ends with `id`. */
+function stackResource(type: string, id: string): TerraformJson {
+  const found = Object.entries(resourcesOf(workloads, type)).find(([key]) => key.includes(id));
+  if (!found) throw new Error(`workloads-stack has no ${type} named like ${id}`);
+  return found[1];
+}
+
+/** Pod spec as workloads-stack's podSpec writes it, in the API's field names. */
+function podSpec(service: 'producer' | 'consumer', extraEnv: Record<string, string>): KubeObject['spec'] {
+  return {
+    serviceAccountName: service,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: 30,
+    securityContext: { runAsNonRoot: true, runAsUser: UID, runAsGroup: UID, fsGroup: UID, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [
+      {
+        name: service,
+        image: images[service],
+        imagePullPolicy: 'IfNotPresent',
+        envFrom: [{ configMapRef: { name: 'kafka-client' } }],
+        env: [
+          { name: 'KAFKA_SASL_USERNAME', value: service },
+          { name: 'KAFKA_CLIENT_ID', value: service },
+          ...Object.entries(extraEnv).map(([name, value]) => ({ name, value })),
+        ],
+        ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+        livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+        readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+        resources: env.services.resources,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: UID,
+          runAsGroup: UID,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        volumeMounts: [
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'kafka-ca', mountPath: '/etc/kafka-client/ca', readOnly: true },
+          { name: 'kafka-credentials', mountPath: '/etc/kafka-client/sasl', readOnly: true },
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      { name: 'kafka-ca', secret: { secretName: 'kafka-cluster-ca', defaultMode: 0o440 } },
+      { name: 'kafka-credentials', secret: { secretName: `kafka-${service}-credentials`, defaultMode: 0o440 } },
+    ],
+  };
+}
+
+describe('the platform services as pods on the real node', () => {
+  it("use workloads-stack's hardening: the pod spec here matches the synthesized stack's", () => {
+    const job = stackResource('kubernetes_job_v1', 'producer');
+    const spec = job.spec[0].template[0].spec[0];
+    const container = spec.container[0];
+    const mine = podSpec('producer', {});
+    expect(spec.automount_service_account_token).toBe(false);
+    expect(spec.enable_service_links).toBe(false);
+    expect(spec.security_context[0]).toMatchObject({ run_as_non_root: true, run_as_user: String(UID), run_as_group: String(UID), fs_group: String(UID) });
+    expect(container.security_context[0]).toMatchObject({
+      read_only_root_filesystem: true,
+      allow_privilege_escalation: false,
+      privileged: false,
+      run_as_user: String(UID),
+      capabilities: [{ drop: ['ALL'] }],
+      seccomp_profile: [{ type: 'RuntimeDefault' }],
+    });
+    expect(container.volume_mount.map((m: TerraformJson) => [m.name, m.mount_path, m.read_only ?? false])).toEqual(
+      mine.containers[0].volumeMounts.map((m: TerraformJson) => [m.name, m.mountPath, m.readOnly ?? false]),
+    );
+    expect(container.liveness_probe[0].http_get[0]).toMatchObject({ path: '/healthz', port: 'http' });
+    expect(container.readiness_probe[0].http_get[0]).toMatchObject({ path: '/readyz', port: 'http' });
+    expect(spec.volume.map((v: TerraformJson) => v.name)).toEqual(mine.volumes.map((v: TerraformJson) => v.name));
+  });
+
+  it('pull by digest from the local registry, deliver every message and consume it, behind the stack\'s NetworkPolicies', async () => {
+    // The namespace as workloads-stack makes it, placed on the real node for this cluster.
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: NS,
+        labels: { ...PART_OF, 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
+        annotations: { [NODE_SELECTOR_ANNOTATION]: onRealNode(joinNodeConfig) },
+      },
+    });
+    await api.waitFor('the default ServiceAccount', () => api.find(resourcePath('', 'v1', 'serviceaccounts', 'default', NS)), 60_000);
+    const secret = (name: string, data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: NS, labels: PART_OF },
+      type: 'Opaque',
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    });
+    await apply(secret('kafka-cluster-ca', { 'ca.crt': fs.readFileSync(podsKafka.caFile(), 'utf8') }));
+    for (const s of ['producer', 'consumer']) {
+      await apply(secret(`kafka-${s}-credentials`, { password: fs.readFileSync(podsKafka.userPasswordFile(s), 'utf8').trim() }));
+      await apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: s, namespace: NS, labels: labels(s) }, automountServiceAccountToken: false });
+    }
+    await apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kafka-client', namespace: NS, labels: PART_OF },
+      data: {
+        KAFKA_BROKERS: podsKafka.saslBootstrapServers(),
+        KAFKA_TOPIC: TOPIC,
+        KAFKA_DLQ_TOPIC: DLQ,
+        KAFKA_GROUP_ID: GROUP,
+        KAFKA_TLS_CA_FILE: '/etc/kafka-client/ca/ca.crt',
+        KAFKA_SASL_PASSWORD_FILE: '/etc/kafka-client/sasl/password',
+        HTTP_PORT: '8080',
+        LOG_LEVEL: 'info',
+        SHUTDOWN_TIMEOUT_MS: '20000',
+      },
+    });
+    // workloads-stack's policies: default deny, DNS, then Kafka. Its allow-kafka names broker
+    // pods of the kafka namespace; these brokers are on this machine, so one more rule is needed
+    // on this layout: egress to the node's address on the brokers' ports.
+    const policy = (name: string, spec: object) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: NS, labels: PART_OF }, spec });
+    await apply(policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }));
+    await apply(
+      policy('allow-dns', {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }],
+      }),
+    );
+    await apply(
+      policy('allow-kafka-on-this-machine', {
+        podSelector: { matchLabels: PART_OF },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ ipBlock: { cidr: `${JOIN_NODE_IP}/32` } }], ports: brokerPorts().map((port) => ({ port, protocol: 'TCP' })) }],
+      }),
+    );
+    const stackPolicies = Object.values(resourcesOf(workloads, 'kubernetes_network_policy_v1')).map((p: TerraformJson) => p.metadata[0].name).sort();
+    expect(stackPolicies).toEqual(['allow-dns', 'allow-kafka', 'allow-metrics-scrape', 'allow-otlp', 'default-deny']);
+    await new Promise((r) => setTimeout(r, 3000));
+
+    await apply({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'consumer', namespace: NS, labels: labels('consumer') },
+      spec: { replicas: 1, selector: { matchLabels: labels('consumer') }, template: { metadata: { labels: labels('consumer') }, spec: podSpec('consumer', {}) } },
+    });
+    await apply({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'producer', namespace: NS, labels: labels('producer') },
+      spec: {
+        backoffLimit: 0,
+        activeDeadlineSeconds: 600,
+        template: {
+          metadata: { labels: labels('producer') },
+          spec: { ...podSpec('producer', { MESSAGE_COUNT: String(MESSAGES), RATE_LIMIT: '1000', PAYLOAD_SIZE: '512', KEY_STRATEGY: 'id', BATCH_SIZE: '500' }), restartPolicy: 'Never' },
+        },
+      },
+    });
+
+    const job = await api.waitFor(
+      'the producer Job to finish',
+      async () => {
+        const j = await api.get(resourcePath('batch', 'v1', 'jobs', 'producer', NS));
+        return (j.status?.succeeded ?? 0) > 0 || (j.status?.failed ?? 0) > 0 ? j : undefined;
+      },
+      300_000,
+      1000,
+    );
+    const pods = (await api.get<{ items: KubeObject[] }>(`${resourcePath('', 'v1', 'pods', undefined, NS)}`)).items;
+    const logs = async (p: KubeObject) => api.request<string>('GET', `${resourcePath('', 'v1', 'pods', p.metadata.name, NS)}/log?tailLines=40`).catch((e: Error) => e.message);
+    if (!job.status?.succeeded) throw new Error(`the producer Job failed: ${JSON.stringify(job.status)}\n${(await Promise.all(pods.map(logs))).join('\n---\n')}`);
+
+    // Kafka's own count: every acknowledged message is in the topic.
+    const content = await readTopic(podsKafka.bootstrapServers(), TOPIC);
+    expect(content.records).toBe(MESSAGES);
+    expect(content.ids.size).toBe(MESSAGES);
+
+    const consumer = await api.waitFor(
+      'the consumer Deployment Ready (its /readyz, called by the kubelet)',
+      async () => {
+        const d = await api.get(resourcePath('apps', 'v1', 'deployments', 'consumer', NS));
+        return (d.status?.readyReplicas ?? 0) >= 1 ? d : undefined;
+      },
+      180_000,
+      1000,
+    );
+    expect(consumer.status.readyReplicas).toBe(1);
+    // Every message processed and committed: the group's lag is 0 on each partition.
+    await api.waitFor('the consumer group at the log end', async () => ((await groupLag(GROUP, podsKafka)).every((l) => l === 0) ? true : undefined), 180_000, 2000);
+    expect(await groupLag(GROUP, podsKafka)).toEqual(Array(6).fill(0));
+
+    // What ran where: on the real node, by the digest pushed, as uid 65532.
+    const ran = (await api.get<{ items: KubeObject[] }>(`${resourcePath('', 'v1', 'pods', undefined, NS)}`)).items;
+    for (const s of ['producer', 'consumer'] as const) {
+      const p = ran.find((x) => x.metadata.labels?.['app.kubernetes.io/name'] === s)!;
+      expect(p.spec.nodeName).toBe(joinNodeConfig.name);
+      expect(p.status.containerStatuses[0].imageID).toBe(images[s]);
+      console.log(`[service-pods] ${s}: pod ${p.metadata.name} on ${p.spec.nodeName} (${p.status.podIP}), image ${p.status.containerStatuses[0].imageID}`);
+    }
+  });
+
+  it("refuse a pod without the services' labels: the brokers and the consumer's metrics port, each refusal in the enforcer's drop log", async () => {
+    const consumerPod = (await api.get<{ items: KubeObject[] }>(`${resourcePath('', 'v1', 'pods', undefined, NS)}?labelSelector=app.kubernetes.io%2Fname%3Dconsumer`)).items[0];
+    const consumerIp = consumerPod.status.podIP as string;
+    const [broker] = brokerPorts();
+    const script = [
+      'sleep 5',
+      "echo OWN-IP $(ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p')",
+      `nc -w 3 ${JOIN_NODE_IP} ${broker} -e true && echo BROKER-OPEN || echo BROKER-REFUSED`,
+      `timeout 5 wget -q -O - http://${consumerIp}:8080/metrics >/dev/null && echo METRICS-OPEN || echo METRICS-REFUSED`,
+    ].join('; ');
+    const { result: stranger, drops } = await enforcerDrops(() => runOnce('stranger', {}, script));
+    expect(stranger.log).toContain('BROKER-REFUSED');
+    expect(stranger.log).toContain('METRICS-REFUSED');
+    const ip = /OWN-IP (\S+)/.exec(stranger.log)![1];
+    expect(drops.some((l) => l.includes(`${ip}.`) && l.includes(`> ${JOIN_NODE_IP}.${broker}`))).toBe(true);
+    expect(drops.some((l) => l.includes(`${ip}.`) && l.includes(`> ${consumerIp}.8080`))).toBe(true);
+    // The same pod with the services' labels gets through to the broker: the labels decide.
+    const labelled = await runOnce('labelled', PART_OF, script);
+    expect(labelled.log).toContain('BROKER-OPEN');
+  });
+});
+
+/** A one-shot busybox pod in the workloads namespace (restricted PodSecurity), its phase and log. */
+async function runOnce(name: string, podLabels: Record<string, string>, script: string): Promise<{ phase: string; log: string }> {
+  await api.delete(resourcePath('', 'v1', 'pods', name, NS)).catch(() => undefined);
+  await api.waitFor(`old pod ${name} gone`, async () => ((await api.find(resourcePath('', 'v1', 'pods', name, NS))) ? undefined : true), 60_000);
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: podLabels },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: UID, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'main',
+          image: BUSYBOX_IMAGE,
+          imagePullPolicy: 'Never',
+          command: ['sh', '-c', script],
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    },
+  });
+  const phase = await api.waitFor(
+    `pod ${name} finished`,
+    async () => {
+      const p = (await api.get(resourcePath('', 'v1', 'pods', name, NS))).status?.phase as string | undefined;
+      return p === 'Succeeded' || p === 'Failed' ? p : undefined;
+    },
+    120_000,
+  );
+  const log = await api.request<string>('GET', `${resourcePath('', 'v1', 'pods', name, NS)}/log`);
+  return { phase, log: typeof log === 'string' ? log : JSON.stringify(log) };
+}
