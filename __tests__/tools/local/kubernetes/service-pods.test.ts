@@ -85,84 +85,84 @@ const PART_OF = { 'app.kubernetes.io/part-of': 'kafka-platform' };
 const labels = (s: string) => ({ 'app.kubernetes.io/name': s, ...PART_OF });
 const brokerPorts = () => podsKafka.nodes().map((n) => n.saslPort);
 
-/** The first resource of `type` in workloads-stack whose Terraform address ends with `id`. */
-function stackResource(type: string, id: string): TerraformJson {
-  const found = Object.entries(resourcesOf(workloads, type)).find(([key]) => key.includes(id));
-  if (!found) throw new Error(`workloads-stack has no ${type} named like ${id}`);
-  return found[1];
+/** The pod spec workloads-stack synthesizes for a service (the Job's or the Deployment's template). */
+function stackPodSpec(service: 'producer' | 'consumer'): TerraformJson {
+  const [type, id] = service === 'producer' ? ['kubernetes_job_v1', 'producer-job'] : ['kubernetes_deployment_v1', 'consumer-deployment'];
+  const resource = resourcesOf(workloads, type)[id];
+  if (!resource) throw new Error(`workloads-stack has no ${type}.${id}`);
+  return resource.spec.template.spec;
 }
 
-/** Pod spec as workloads-stack's podSpec writes it, in the API's field names. */
-function podSpec(service: 'producer' | 'consumer', extraEnv: Record<string, string>): KubeObject['spec'] {
+const camel = (key: string) => key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+/** Terraform's names for repeated blocks, and the API's. */
+const PLURAL: Record<string, string> = { volume_mount: 'volumeMounts', port: 'ports', volume: 'volumes', container: 'containers' };
+
+/**
+ * A block of the kubernetes provider's schema in the API's shape: camelCase names, integers
+ * where the provider takes strings (`run_as_user: '65532'`), an octal `default_mode` as its value.
+ */
+function toApi(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => toApi(v, key));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [PLURAL[k] ?? camel(k), toApi(v, k)]));
+  }
+  if (typeof value === 'string') {
+    if (key === 'default_mode') return parseInt(value, 8);
+    if (/^\d+$/.test(value) && /(_user|_group|_seconds|_threshold|container_port)$/.test(key)) return Number(value);
+  }
+  return value;
+}
+
+/**
+ * The service's pod spec as workloads-stack writes it, turned into the API's shape, with what
+ * this layout supplies instead of the stack's references: the pushed image, the Secrets made
+ * here, no OTLP endpoint (no collector runs here), and `extraEnv`.
+ */
+function podSpec(service: 'producer' | 'consumer', extraEnv: Record<string, string> = {}): TerraformJson {
+  const stack = stackPodSpec(service);
+  const container = stack.container[0];
+  const secretOf: Record<string, string> = { 'kafka-ca': 'kafka-cluster-ca', 'kafka-credentials': `kafka-${service}-credentials` };
+  const env = (container.env as TerraformJson[]).filter((e) => e.name !== 'OTEL_EXPORTER_OTLP_ENDPOINT' && !(e.name in extraEnv) && !JSON.stringify(e).includes('${'));
   return {
     serviceAccountName: service,
-    automountServiceAccountToken: false,
-    enableServiceLinks: false,
-    terminationGracePeriodSeconds: 30,
-    securityContext: { runAsNonRoot: true, runAsUser: UID, runAsGroup: UID, fsGroup: UID, seccompProfile: { type: 'RuntimeDefault' } },
+    automountServiceAccountToken: stack.automount_service_account_token,
+    enableServiceLinks: stack.enable_service_links,
+    terminationGracePeriodSeconds: stack.termination_grace_period_seconds,
+    securityContext: toApi(stack.security_context),
     containers: [
       {
         name: service,
         image: images[service],
-        imagePullPolicy: 'IfNotPresent',
-        envFrom: [{ configMapRef: { name: 'kafka-client' } }],
-        env: [
-          { name: 'KAFKA_SASL_USERNAME', value: service },
-          { name: 'KAFKA_CLIENT_ID', value: service },
-          ...Object.entries(extraEnv).map(([name, value]) => ({ name, value })),
-        ],
-        ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-        livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-        readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
-        resources: env.services.resources,
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: UID,
-          runAsGroup: UID,
-          readOnlyRootFilesystem: true,
-          allowPrivilegeEscalation: false,
-          privileged: false,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
-        volumeMounts: [
-          { name: 'tmp', mountPath: '/tmp' },
-          { name: 'kafka-ca', mountPath: '/etc/kafka-client/ca', readOnly: true },
-          { name: 'kafka-credentials', mountPath: '/etc/kafka-client/sasl', readOnly: true },
-        ],
+        imagePullPolicy: container.image_pull_policy,
+        envFrom: toApi(container.env_from),
+        env: [...(toApi(env) as TerraformJson[]), ...Object.entries(extraEnv).map(([name, value]) => ({ name, value }))],
+        ports: toApi(container.port),
+        livenessProbe: toApi(container.liveness_probe),
+        readinessProbe: toApi(container.readiness_probe),
+        resources: toApi(container.resources),
+        securityContext: toApi(container.security_context),
+        volumeMounts: toApi(container.volume_mount),
       },
     ],
-    volumes: [
-      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-      { name: 'kafka-ca', secret: { secretName: 'kafka-cluster-ca', defaultMode: 0o440 } },
-      { name: 'kafka-credentials', secret: { secretName: `kafka-${service}-credentials`, defaultMode: 0o440 } },
-    ],
+    volumes: (stack.volume as TerraformJson[]).map((v) =>
+      v.secret ? { name: v.name, secret: { secretName: secretOf[v.name], defaultMode: parseInt(v.secret.default_mode, 8) } } : toApi(v),
+    ),
   };
 }
 
 describe('the platform services as pods on the real node', () => {
-  it("use workloads-stack's hardening: the pod spec here matches the synthesized stack's", () => {
-    const job = stackResource('kubernetes_job_v1', 'producer');
-    const spec = job.spec[0].template[0].spec[0];
-    const container = spec.container[0];
-    const mine = podSpec('producer', {});
-    expect(spec.automount_service_account_token).toBe(false);
-    expect(spec.enable_service_links).toBe(false);
-    expect(spec.security_context[0]).toMatchObject({ run_as_non_root: true, run_as_user: String(UID), run_as_group: String(UID), fs_group: String(UID) });
-    expect(container.security_context[0]).toMatchObject({
-      read_only_root_filesystem: true,
-      allow_privilege_escalation: false,
-      privileged: false,
-      run_as_user: String(UID),
-      capabilities: [{ drop: ['ALL'] }],
-      seccomp_profile: [{ type: 'RuntimeDefault' }],
-    });
-    expect(container.volume_mount.map((m: TerraformJson) => [m.name, m.mount_path, m.read_only ?? false])).toEqual(
-      mine.containers[0].volumeMounts.map((m: TerraformJson) => [m.name, m.mountPath, m.readOnly ?? false]),
-    );
-    expect(container.liveness_probe[0].http_get[0]).toMatchObject({ path: '/healthz', port: 'http' });
-    expect(container.readiness_probe[0].http_get[0]).toMatchObject({ path: '/readyz', port: 'http' });
-    expect(spec.volume.map((v: TerraformJson) => v.name)).toEqual(mine.volumes.map((v: TerraformJson) => v.name));
+  it("take workloads-stack's pod spec: uid 65532, read-only root, no capabilities, no token, RuntimeDefault seccomp, both probes", () => {
+    for (const service of ['producer', 'consumer'] as const) {
+      const spec = podSpec(service);
+      const c = spec.containers[0];
+      expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: UID, runAsGroup: UID, fsGroup: UID, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] }, runAsUser: UID });
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+      expect(c.volumeMounts.map((m: TerraformJson) => m.mountPath).sort()).toEqual(['/etc/kafka-client/ca', '/etc/kafka-client/sasl', '/tmp']);
+      expect(spec.volumes.filter((v: TerraformJson) => v.secret).map((v: TerraformJson) => v.secret.defaultMode)).toEqual([0o440, 0o440]);
+    }
   });
 
   it('pull by digest from the local registry, deliver every message and consume it, behind the stack\'s NetworkPolicies', async () => {
