@@ -289,6 +289,8 @@ export function pathOf(o: KubeObject): string {
     Namespace: 'namespaces',
     Pod: 'pods',
     NetworkPolicy: 'networkpolicies',
+    Secret: 'secrets',
+    Job: 'jobs',
   };
   const p = plural[o.kind!];
   if (!p) throw new Error(`pathOf: no plural for kind ${o.kind}`);
