@@ -6,24 +6,27 @@ import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shi
 import { CACHE_DIR } from '../../tools/paths';
 import { shiftedKubernetesConfig } from './deploy';
 
+/** The project's real node with every port moved by `offset`, for a test's own node. */
+export function shiftedNodeConfig(offset: number, own: Pick<LocalNodeConfig, 'name' | 'bridge' | 'podSubnet'>): LocalNodeConfig {
+  const n = localNode;
+  return {
+    ...own,
+    kubeletPort: n.kubeletPort + offset,
+    kubeletReadOnlyPort: n.kubeletReadOnlyPort + offset,
+    kubeletHealthzPort: n.kubeletHealthzPort + offset,
+    containerdStreamPort: n.containerdStreamPort + offset,
+    kubeProxyHealthzPort: n.kubeProxyHealthzPort + offset,
+    kubeProxyMetricsPort: n.kubeProxyMetricsPort + offset,
+    policyEnforcerMetricsPort: n.policyEnforcerMetricsPort + offset,
+  };
+}
+
 /**
  * The real-node tests' own Kubernetes: a control plane 300 ports above the project's, one
  * simulated node, and a real node on its own bridge and pod range (one joined node per machine:
  * the suites run one after the other).
  */
-export const joinNodeConfig: LocalNodeConfig = {
-  ...localNode,
-  name: 'join-node',
-  kubeletPort: localNode.kubeletPort + 300,
-  kubeletReadOnlyPort: localNode.kubeletReadOnlyPort + 300,
-  kubeletHealthzPort: localNode.kubeletHealthzPort + 300,
-  containerdStreamPort: localNode.containerdStreamPort + 300,
-  kubeProxyHealthzPort: localNode.kubeProxyHealthzPort + 300,
-  kubeProxyMetricsPort: localNode.kubeProxyMetricsPort + 300,
-  policyEnforcerMetricsPort: localNode.policyEnforcerMetricsPort + 300,
-  bridge: 'kp-join0',
-  podSubnet: '10.245.3.0/24',
-};
+export const joinNodeConfig = shiftedNodeConfig(300, { name: 'join-node', bridge: 'kp-join0', podSubnet: '10.245.3.0/24' });
 /** The node's (and its bridge's) address. */
 export const JOIN_NODE_IP = '10.245.3.1';
 

@@ -76,12 +76,7 @@ export async function ensureKubernetesBinaries(): Promise<KubernetesBinaries> {
   await goBinaries(etcdSource, [{ name: 'etcd', version: pins.etcd.version, package: '.', env: modMode }]);
 
   const kubeVersion = `v${pins.kubernetes.version}`;
-  const kubeSource: GoSource = {
-    module: pins.kubernetes.goModule,
-    version: kubeVersion,
-    label: 'kubernetes',
-    prepare: (dir, go) => dropLocalReplaces(dir, go, 'k8s.io/', pins.kubernetes.stagingVersion),
-  };
+  const kubeSource = kubernetesSource();
   const kube = (name: string) => ({
     name,
     version: kubeVersion,
@@ -121,4 +116,14 @@ export function kwokStageFiles(): string[] {
 /** kwok's default StorageClass (`kwok-volume`), whose claims its volume stages bind. */
 export function kwokStorageClassFile(): string {
   return path.join(kwokStageDir('volume/fast'), 'storage-class.yaml');
+}
+
+/** The Kubernetes module at the pinned release, its local replaces dropped (the control plane's and the node's builds share it). */
+export function kubernetesSource(): GoSource {
+  return {
+    module: pins.kubernetes.goModule,
+    version: `v${pins.kubernetes.version}`,
+    label: 'kubernetes',
+    prepare: (dir, go) => dropLocalReplaces(dir, go, 'k8s.io/', pins.kubernetes.stagingVersion),
+  };
 }

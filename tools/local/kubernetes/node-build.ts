@@ -7,7 +7,7 @@
 import { versions } from '../../../config';
 import { goBinaries, GoSource } from '../../go-build';
 import { toolBinary } from '../../paths';
-import { dropLocalReplaces, kubernetesLdflags } from './build';
+import { kubernetesLdflags, kubernetesSource } from './build';
 import { ensurePause } from './node-images';
 
 const pins = versions.localKubernetes;
@@ -62,13 +62,7 @@ export async function ensureNodeBinaries(): Promise<NodeBinaries> {
   ]);
 
   const kubeVersion = `v${pins.kubernetes.version}`;
-  const kubeSource: GoSource = {
-    module: pins.kubernetes.goModule,
-    version: kubeVersion,
-    label: 'kubernetes',
-    prepare: (dir, go) => dropLocalReplaces(dir, go, 'k8s.io/', pins.kubernetes.stagingVersion),
-  };
-  await goBinaries(kubeSource, [
+  await goBinaries(kubernetesSource(), [
     { name: 'kubelet', version: kubeVersion, package: './cmd/kubelet', tags: 'selinux,notest,grpcnotrace', ldflags: kubernetesLdflags(), env: modMode },
     { name: 'kube-proxy', version: kubeVersion, package: './cmd/kube-proxy', tags: 'selinux,notest,grpcnotrace', ldflags: kubernetesLdflags(), env: modMode },
   ]);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { localNode } from '../../../../config';
+import { shiftedNodeConfig } from '../../../support/real-node';
 import { LocalNode, missingHostTool } from '../../../../tools/local/kubernetes/node';
 import { KUBELET_SYSCTLS } from '../../../../tools/local/kubernetes/node-config';
 import { BUSYBOX_IMAGE } from '../../../../tools/local/kubernetes/node-images';
@@ -9,16 +9,7 @@ import { CACHE_DIR } from '../../../../tools/paths';
 import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
 
 /** Its own folder and ports (100 above the project's), so `npm run k8s:up`'s node stays untouched. */
-const config = {
-  ...localNode,
-  name: 'test-node',
-  kubeletPort: localNode.kubeletPort + 100,
-  kubeletReadOnlyPort: localNode.kubeletReadOnlyPort + 100,
-  kubeletHealthzPort: localNode.kubeletHealthzPort + 100,
-  containerdStreamPort: localNode.containerdStreamPort + 100,
-  bridge: 'kp-test0',
-  podSubnet: '10.245.1.0/24',
-};
+const config = shiftedNodeConfig(100, { name: 'test-node', bridge: 'kp-test0', podSubnet: '10.245.1.0/24' });
 const dir = path.join(CACHE_DIR, 'test-node');
 const quiet = () => undefined;
 let node: LocalNode;
