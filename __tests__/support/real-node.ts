@@ -1,5 +1,8 @@
 import { spawn } from 'child_process';
 import * as path from 'path';
+import { KubeApi, KubeObject, resourcePath } from '../../tools/local/kubernetes';
+import { pathOf } from '../../tools/local/kubernetes/node-cluster';
+import { BUSYBOX_IMAGE } from '../../tools/local/kubernetes/node-images';
 import { localNode, LocalNodeConfig } from '../../config';
 import { LocalKubernetes, localKubernetesLayout } from '../../tools/local/kubernetes';
 import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from '../../tools/local/kafka';
@@ -74,3 +77,46 @@ export async function enforcerDrops<T>(action: () => Promise<T>): Promise<{ resu
   }
 }
 
+
+/** A busybox pod for the real node that restricted PodSecurity admits: uid 65532, no capabilities, no token. */
+export function busyboxPod(namespace: string, name: string, labels: Record<string, string>, command: string[], restartPolicy: 'Always' | 'Never' = 'Always'): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels },
+    spec: {
+      restartPolicy,
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 1,
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'main',
+          image: BUSYBOX_IMAGE,
+          imagePullPolicy: 'Never',
+          command,
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    },
+  };
+}
+
+/** Runs `script` in a one-shot busybox pod (replacing one of that name); its phase and its log, fetched through the API server from the kubelet. */
+export async function runPodOnce(api: KubeApi, namespace: string, name: string, labels: Record<string, string>, script: string): Promise<{ phase: string; log: string }> {
+  const at = resourcePath('', 'v1', 'pods', name, namespace);
+  await api.delete(at).catch(() => undefined);
+  await api.waitFor(`old pod ${name} gone`, async () => ((await api.find(at)) ? undefined : true), 60_000);
+  const pod = busyboxPod(namespace, name, labels, ['sh', '-c', script], 'Never');
+  await api.apply(pathOf(pod), pod);
+  const phase = await api.waitFor(
+    `pod ${name} finished`,
+    async () => {
+      const p = (await api.get(at)).status?.phase as string | undefined;
+      return p === 'Succeeded' || p === 'Failed' ? p : undefined;
+    },
+    120_000,
+  );
+  const log = await api.request<string>('GET', `${at}/log`);
+  return { phase, log: typeof log === 'string' ? log : JSON.stringify(log) };
+}

@@ -9,6 +9,7 @@ import { KubeApi, KubeObject, resourcePath } from './api';
 import { SERVICE_CIDR } from './components';
 import { LocalKubernetesLayout } from './layout';
 import { LocalNode } from './node';
+import { nodeIsReady } from './nodes';
 import { bridgeAddress } from './node-config';
 import { closeBridgeToServices, openBridgeToServices, removeEnforcerRules } from './node-network';
 import { corednsImage } from './node-images';
@@ -112,7 +113,8 @@ export class JoinedNode {
       log(`Forwarding ${this.nodeIp}:${apiPort} to the API server (pods reach it as the kubernetes Service)`);
       this.spawn('api-forward', ['socat', `TCP-LISTEN:${apiPort},bind=${this.nodeIp},reuseaddr,fork`, `TCP:${HOST}:${apiPort}`]);
     }
-    await api.apply(pathOf(apiServerEndpointSlice(this.nodeIp, apiPort)), apiServerEndpointSlice(this.nodeIp, apiPort));
+    const endpoint = apiServerEndpointSlice(this.nodeIp, apiPort);
+    await api.apply(pathOf(endpoint), endpoint);
 
     if (!this.pid('kube-proxy')) {
       const file = this.file('config', 'kube-proxy');
@@ -271,8 +273,7 @@ oomScoreAdj: 0
 
 async function nodeReady(api: KubeApi, name: string): Promise<boolean> {
   const node = await api.find(resourcePath('', 'v1', 'nodes', name));
-  const conditions = (node?.status?.conditions ?? []) as Array<{ type: string; status: string }>;
-  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+  return node !== undefined && nodeIsReady(node);
 }
 
 /** The REST path of an object by its apiVersion and kind (the few kinds applied here). */

@@ -5,11 +5,10 @@ import { KubeApi, KubeObject, resourcePath } from '../../../../tools/local/kuber
 import { SERVICE_CIDR } from '../../../../tools/local/kubernetes/components';
 import { missingHostTool } from '../../../../tools/local/kubernetes/node';
 import { NODE_SELECTOR_ANNOTATION, onRealNode, pathOf } from '../../../../tools/local/kubernetes/node-cluster';
-import { BUSYBOX_IMAGE } from '../../../../tools/local/kubernetes/node-images';
 import { enforcerChains, guardChain } from '../../../../tools/local/kubernetes/node-network';
 import { CLUSTER_DNS_IP, COREFILE } from '../../../../tools/local/kubernetes/node-objects';
 import { CACHE_DIR } from '../../../../tools/paths';
-import { enforcerDrops, JOIN_NODE_IP, joinNodeConfig, joinTestKubernetes } from '../../../support/real-node';
+import { busyboxPod, enforcerDrops, JOIN_NODE_IP, joinNodeConfig, joinTestKubernetes, runPodOnce } from '../../../support/real-node';
 import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
 
 /**
@@ -60,48 +59,10 @@ afterAll(async () => {
   await cluster.down({ log: quiet });
 }, 180_000);
 
-function pod(name: string, labels: Record<string, string>, command: string[], restartPolicy: 'Always' | 'Never' = 'Always'): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: NS, labels },
-    spec: {
-      restartPolicy,
-      automountServiceAccountToken: false,
-      terminationGracePeriodSeconds: 1,
-      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'main',
-          image: BUSYBOX_IMAGE,
-          imagePullPolicy: 'Never',
-          command,
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, capabilities: { drop: ['ALL'] } },
-        },
-      ],
-    },
-  };
-}
-
 const apply = (o: KubeObject) => api.apply(pathOf(o), o);
+const pod = (name: string, labels: Record<string, string>, command: string[], restartPolicy: 'Always' | 'Never' = 'Always') => busyboxPod(NS, name, labels, command, restartPolicy);
+const runOnce = (name: string, labels: Record<string, string>, script: string) => runPodOnce(api, NS, name, labels, script);
 const getPod = (name: string, ns = NS) => api.get(resourcePath('', 'v1', 'pods', name, ns));
-
-/** Runs a one-shot pod on the real node; its phase and its log, fetched through the API server from the kubelet. */
-async function runOnce(name: string, labels: Record<string, string>, script: string): Promise<{ phase: string; log: string }> {
-  await api.delete(resourcePath('', 'v1', 'pods', name, NS)).catch(() => undefined);
-  await api.waitFor(`old pod ${name} gone`, async () => ((await api.find(resourcePath('', 'v1', 'pods', name, NS))) ? undefined : true), 60_000);
-  await apply(pod(name, labels, ['sh', '-c', script], 'Never'));
-  const phase = await api.waitFor(
-    `pod ${name} finished`,
-    async () => {
-      const p = (await getPod(name)).status?.phase as string | undefined;
-      return p === 'Succeeded' || p === 'Failed' ? p : undefined;
-    },
-    120_000,
-  );
-  const log = await api.request<string>('GET', `${resourcePath('', 'v1', 'pods', name, NS)}/log`);
-  return { phase, log: typeof log === 'string' ? log : JSON.stringify(log) };
-}
 
 /** Each pod waits until the enforcer has programmed its chain: it syncs on the pod's start, so its first packets could pass unfiltered. */
 const SETTLE = 'sleep 5';

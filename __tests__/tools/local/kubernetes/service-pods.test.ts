@@ -6,14 +6,13 @@ import { KafkaTools, runKafkaTool } from '../../../../tools/kafka-tool';
 import { KubeApi, KubeObject, resourcePath } from '../../../../tools/local/kubernetes';
 import { missingHostTool } from '../../../../tools/local/kubernetes/node';
 import { NODE_SELECTOR_ANNOTATION, onRealNode, pathOf } from '../../../../tools/local/kubernetes/node-cluster';
-import { BUSYBOX_IMAGE } from '../../../../tools/local/kubernetes/node-images';
 import { CACHE_DIR } from '../../../../tools/paths';
 import { createPostsLikeTopic } from '../../../chaos/cluster';
 import { groupLag } from '../../../chaos/runs';
 import { readTopic } from '../../../chaos/verifier';
 import { FIRST_BUILD_TIMEOUT_MS, publishLocally, published, startRegistry, stopRegistryIfStarted } from '../../../support/images';
 import { kubernetesBinariesReady } from '../../../support/kubernetes-build';
-import { enforcerDrops, JOIN_NODE_IP, joinNodeConfig, joinTestKubernetes, podsKafka } from '../../../support/real-node';
+import { enforcerDrops, JOIN_NODE_IP, joinNodeConfig, joinTestKubernetes, podsKafka, runPodOnce } from '../../../support/real-node';
 import { resourcesOf, synthEnvironment, TerraformJson } from '../../../support/synth';
 
 /**
@@ -81,6 +80,7 @@ afterAll(async () => {
 }, 300_000);
 
 const apply = (o: KubeObject) => api.apply(pathOf(o), o);
+const runOnce = (name: string, podLabels: Record<string, string>, script: string) => runPodOnce(api, NS, name, podLabels, script);
 const PART_OF = { 'app.kubernetes.io/part-of': 'kafka-platform' };
 const labels = (s: string) => ({ 'app.kubernetes.io/name': s, ...PART_OF });
 const brokerPorts = () => podsKafka.nodes().map((n) => n.saslPort);
@@ -323,38 +323,3 @@ describe('the platform services as pods on the real node', () => {
     expect(labelled.log).toContain('BROKER-OPEN');
   });
 });
-
-/** A one-shot busybox pod in the workloads namespace (restricted PodSecurity), its phase and log. */
-async function runOnce(name: string, podLabels: Record<string, string>, script: string): Promise<{ phase: string; log: string }> {
-  await api.delete(resourcePath('', 'v1', 'pods', name, NS)).catch(() => undefined);
-  await api.waitFor(`old pod ${name} gone`, async () => ((await api.find(resourcePath('', 'v1', 'pods', name, NS))) ? undefined : true), 60_000);
-  await apply({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: NS, labels: podLabels },
-    spec: {
-      restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: UID, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'main',
-          image: BUSYBOX_IMAGE,
-          imagePullPolicy: 'Never',
-          command: ['sh', '-c', script],
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        },
-      ],
-    },
-  });
-  const phase = await api.waitFor(
-    `pod ${name} finished`,
-    async () => {
-      const p = (await api.get(resourcePath('', 'v1', 'pods', name, NS))).status?.phase as string | undefined;
-      return p === 'Succeeded' || p === 'Failed' ? p : undefined;
-    },
-    120_000,
-  );
-  const log = await api.request<string>('GET', `${resourcePath('', 'v1', 'pods', name, NS)}/log`);
-  return { phase, log: typeof log === 'string' ? log : JSON.stringify(log) };
-}
