@@ -5,11 +5,19 @@
  * (no parsing, no commits). It prints three JSON lines with epoch milliseconds: when it joined,
  * when WARMUP_SHARE of the records was counted, and when the last one was.
  *
- *   KAFKA_BROKERS=... KAFKA_TOPIC=... KAFKA_GROUP_ID=... MESSAGES=... npx tsx bench/kafkajs-only.ts
+ * With LATENCY=1 it is the latency bench's reference reader instead: a second group on the
+ * topic the consumer service reads, taking each record's createdAt out of its value (a search,
+ * not a parse) and printing, once MESSAGES are read, one line with [createdAt, latency ms] of
+ * each: how late the client alone hands the same records over.
+ *
+ *   KAFKA_BROKERS=... KAFKA_TOPIC=... KAFKA_GROUP_ID=... MESSAGES=... [LATENCY=1] npx tsx bench/kafkajs-only.ts
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConsumerConfig } from '../services/consumer/config';
 import { WARMUP_SHARE } from './stats';
+
+/** The createdAt field of a message of the producer service's shape. */
+const CREATED_AT = /"createdAt":"([^"]+)"/;
 
 function required(name: string): string {
   const v = process.env[name];
@@ -29,6 +37,8 @@ async function main(): Promise<void> {
     maxBytesPerPartition: fetch.maxBytesPerPartition,
   });
   const say = (event: string, extra: Record<string, number> = {}) => process.stdout.write(`${JSON.stringify({ event, at: Date.now(), ...extra })}\n`);
+  const latency = process.env.LATENCY === '1';
+  const samples: [number, number][] = [];
   let count = 0;
   let warm = false;
   consumer.on(consumer.events.GROUP_JOIN, () => say('group_join'));
@@ -38,6 +48,13 @@ async function main(): Promise<void> {
     consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        if (latency) {
+          const now = Date.now();
+          for (const m of batch.messages) {
+            const createdAt = CREATED_AT.exec(m.value?.toString('latin1') ?? '');
+            if (createdAt) samples.push([Date.parse(createdAt[1]), now - Date.parse(createdAt[1])]);
+          }
+        }
         count += batch.messages.length;
         if (!warm && count >= messages * WARMUP_SHARE) {
           warm = true;
@@ -48,6 +65,7 @@ async function main(): Promise<void> {
     }),
   );
   say('done', { counted: count });
+  if (latency) process.stdout.write(`${JSON.stringify({ event: 'latencies', samples })}\n`);
   await consumer.disconnect();
 }
 

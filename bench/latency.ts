@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { KafkaTools, runKafkaTool } from '../tools/kafka-tool';
 import { ServiceProcess } from './service-process';
 import { Percentiles, percentiles } from './stats';
-import { BenchContext, freshTopic } from './throughput';
+import { BenchContext, freshTopic, startKafkajsReader } from './throughput';
 
 export interface LatencyRun extends Percentiles {
   readonly samples: number;
@@ -19,6 +19,12 @@ export interface LatencyRun extends Percentiles {
    * (p99 and max), and the share of its lifetime spent in garbage collection pauses.
    */
   readonly consumerRuntime?: { readonly eventLoopLagP99Ms: number; readonly eventLoopLagMaxMs: number; readonly gcShare: number };
+  /**
+   * The same records read at the same time by kafkajs alone (bench/kafkajs-only.ts, a group of
+   * its own): createdAt to the moment kafkajs handed over the record's batch, over the same
+   * window. What the client and the cluster take; the rest is the consumer service's own.
+   */
+  readonly kafkajsAlone?: Percentiles;
 }
 
 /** The consumer runtime figures from a Prometheus text page of prom-client's default metrics; undefined when one is missing. */
@@ -56,8 +62,11 @@ export async function serviceLatency(ctx: BenchContext, rate: number, seconds: n
     { onLine: (l) => l.event === 'message' && samples.push({ createdAt: Date.parse(String(l.createdAt)), latencyMs: Number(l.latencyMs), recordTimestamp: Number(l.recordTimestamp) }) },
   );
   const startedAt = Date.now();
+  let reader: ReturnType<typeof startKafkajsReader> | undefined;
   try {
     await consumer.waitForEvent('start');
+    reader = startKafkajsReader(ctx, topic, `${topic}-kafkajs`, messages, true);
+    await reader.joined;
     const producer = new ServiceProcess('producer', {
       KAFKA_BROKERS: ctx.bootstrapServers,
       KAFKA_TOPIC: topic,
@@ -80,8 +89,16 @@ export async function serviceLatency(ctx: BenchContext, rate: number, seconds: n
       afterProducer: percentiles(measured.map((x) => x.createdAt + x.latencyMs - x.recordTimestamp)),
     };
     const consumerRuntime = await scrapeConsumerRuntime(consumer, startedAt);
-    return { samples: latencies.length, ...percentiles(latencies), breakdown, ...(consumerRuntime ? { consumerRuntime } : {}) };
+    const alone = (await reader.finished).get('latencies')?.samples?.filter(([createdAt]) => createdAt >= measuredFrom).map(([, ms]) => ms) ?? [];
+    return {
+      samples: latencies.length,
+      ...percentiles(latencies),
+      breakdown,
+      ...(consumerRuntime ? { consumerRuntime } : {}),
+      ...(alone.length > 0 ? { kafkajsAlone: percentiles(alone) } : {}),
+    };
   } finally {
+    reader?.kill();
     await consumer.stop();
     await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
   }

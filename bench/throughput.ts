@@ -135,32 +135,62 @@ async function committedTotal(admin: Admin, groupId: string, topic: string): Pro
  * about a tenth faster, and is OOM-killed in the service's pod (docs/services.md, "Memory").
  */
 export async function consumeWithKafkajsOnly(ctx: BenchContext, topic: string, messages: number): Promise<ThroughputRun> {
-  const groupId = `${topic}-kafkajs-${Date.now().toString(36)}`;
+  const reader = startKafkajsReader(ctx, topic, `${topic}-kafkajs-${Date.now().toString(36)}`, messages);
+  const events = await reader.finished;
+  const joined = events.get('group_join')!;
+  const warm = events.get('warm');
+  const done = events.get('done')!;
+  const steady = warm && done.at > warm.at ? { steadyMessagesPerSecond: (done.counted! - warm.counted!) / ((done.at - warm.at) / 1000) } : {};
+  return { ...run(messages, (done.at - joined.at) / 1000, ctx.shape.messageBytes), ...steady };
+}
+
+/** One JSON line of bench/kafkajs-only.ts. */
+export interface ReaderEvent {
+  readonly event: string;
+  readonly at: number;
+  readonly counted?: number;
+  /** LATENCY=1 only: [createdAt, latency ms] per record. */
+  readonly samples?: [number, number][];
+}
+
+/**
+ * bench/kafkajs-only.ts as a process of its own: `joined` resolves at its group join, `finished`
+ * with its lines by event once it read `messages` and exited (rejects otherwise, within 300 s).
+ */
+export function startKafkajsReader(ctx: BenchContext, topic: string, groupId: string, messages: number, latency = false): { joined: Promise<void>; finished: Promise<Map<string, ReaderEvent>>; kill: () => void } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'kafkajs-only.ts')], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: ctx.bootstrapServers, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, MESSAGES: String(messages) },
+    env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: ctx.bootstrapServers, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, MESSAGES: String(messages), ...(latency ? { LATENCY: '1' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  let onJoin: () => void = () => undefined;
+  const joined = new Promise<void>((resolve) => (onJoin = resolve));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    if (out.includes('"event":"group_join"')) onJoin();
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  clearTimeout(timer);
-  const events = new Map(
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { event: string; at: number; counted?: number })
-      .map((e) => [e.event, e]),
-  );
-  const joined = events.get('group_join');
-  const warm = events.get('warm');
-  const done = events.get('done');
-  if (code !== 0 || !joined || !done) throw new Error(`kafkajs alone did not read ${messages} messages within 300 s (exit ${code}):\n${out.slice(-1000)}${err.slice(-2000)}`);
-  const steady = warm && done.at > warm.at ? { steadyMessagesPerSecond: (done.counted! - warm.counted!) / ((done.at - warm.at) / 1000) } : {};
-  return { ...run(messages, (done.at - joined.at) / 1000, ctx.shape.messageBytes), ...steady };
+  const finished = new Promise<number | null>((resolve) => child.on('exit', resolve)).then((code) => {
+    clearTimeout(timer);
+    const events = new Map(
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as ReaderEvent)
+        .map((e) => [e.event, e]),
+    );
+    if (code !== 0 || !events.has('group_join') || !events.has('done')) {
+      throw new Error(`kafkajs alone did not read ${messages} messages within 300 s (exit ${code}):\n${out.slice(-1000)}${err.slice(-2000)}`);
+    }
+    return events;
+  });
+  // Awaited by the caller when it needs the lines; a run that fails first must not crash on it.
+  finished.catch(() => undefined);
+  // A reader that fails before its join fails the waiter on `joined` too.
+  return { joined: Promise.race([joined, finished.then(() => undefined)]), finished, kill: () => child.kill('SIGKILL') };
 }
 
 /** Kafka's ConsumerPerformance at its defaults: fetch.nMsg.sec, i.e. without the group join. */

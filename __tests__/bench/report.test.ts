@@ -17,6 +17,7 @@ function syntheticResults(): BenchResults {
     ...lat(p50, p99, p999),
     breakdown: { producer: { p50: 2, p99: p99 - 15, p999: p999 - 20 }, afterProducer: { p50: p50 - 2, p99: 15, p999: 20 } },
     consumerRuntime: { eventLoopLagP99Ms: p99 / 2, eventLoopLagMaxMs: p999, gcShare: 0.031 },
+    kafkajsAlone: { p50: p50 - 3, p99: p99 - 10, p999: p999 - 12 },
   });
   const base: Omit<BenchResults, 'targets'> = {
     startedAt: '2025-01-31T12:00:00.000Z',
@@ -152,6 +153,8 @@ describe('bench reporting', () => {
     // Only the rate whose runs carry the split gets a row: medians of 2 and 7/9/5, of 6/7/5 and 15.
     expect(md).toContain('| producer -> consumer service | 1,000 msg/s | 2 / 7 | 6 / 15 |');
     expect(md).not.toContain('| producer -> consumer service | 5,000 msg/s | 2 /');
+    // The same records through kafkajs alone: medians of 5/6/4, 12/14/10, 28/33/26, beside the service's medians.
+    expect(md).toContain('| producer service -> | 1,000 msg/s | 5 / 12 / 28 | 8 / 22 / 40 |');
     expect(md).toContain('| consumer vs ConsumerPerformance | >= 0.80x | 0.75x | **no** |');
     expect(md).toContain('| producer service | SIGKILL | 2 | 2 | 3 | 0, 4 | 11.2 s | 10.8 s |');
     expect(md).toContain('| producer service | SIGKILL | **median** | | | | **9.9 s** | 9.5 s |');

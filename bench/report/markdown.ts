@@ -103,6 +103,14 @@ export function renderMarkdown(r: BenchResults, chartFile = 'latest.png'): strin
         out.push(`| producer -> consumer service | ${int(l.rate)} msg/s | ${part((x) => x.breakdown!.producer)} | ${part((x) => x.breakdown!.afterProducer)} |`);
       }
     }
+    const alone = r.latency.service.filter((l) => l.runs.every((x) => x.kafkajsAlone));
+    if (alone.length > 0) {
+      out.push('', '| the same records read at the same time (median of the runs, p50 / p99 / p99.9 ms) | rate | kafkajs alone (createdAt to handover) | consumer service (createdAt to processed) |', '| --- | ---: | --- | --- |');
+      for (const l of alone) {
+        const m = medianPercentiles(l.runs.map((x) => x.kafkajsAlone!));
+        out.push(`| producer service -> | ${int(l.rate)} msg/s | ${m.p50} / ${m.p99} / ${m.p999} | ${l.median.p50} / ${l.median.p99} / ${l.median.p999} |`);
+      }
+    }
     const runtime = r.latency.service.filter((l) => l.runs.every((x) => x.consumerRuntime));
     if (runtime.length > 0) {
       out.push('', "| the consumer's event loop and GC (median of the runs) | rate | timer lag p99 | timer lag max | GC pauses |", '| --- | ---: | ---: | ---: | ---: |');
