@@ -4,13 +4,42 @@
  * runc, built the same way (with cgo, against Debian's libseccomp). The CNI plugins come from
  * Debian (tools/system-packages.ts).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { versions } from '../../../config';
-import { goBinaries, GoSource } from '../../go-build';
-import { toolBinary } from '../../paths';
+import { goBinaries, goEnv, GoSource } from '../../go-build';
+import { runLogged } from '../../progress';
+import { paths, toolBinary } from '../../paths';
 import { kubernetesLdflags, kubernetesSource } from './build';
 import { ensurePause } from './node-images';
 
 const pins = versions.localKubernetes;
+
+/**
+ * The CoreDNS plugins the node's Corefile uses (node-objects.ts COREFILE), in CoreDNS's own order:
+ * the build compiles these alone. The full plugin set brings the AWS, Azure and Google SDKs of
+ * route53, azure and clouddns, which the local cluster never runs, and was the longest single
+ * build of a fresh machine.
+ */
+export const CLUSTER_DNS_PLUGINS = ['reload', 'ready', 'health', 'errors', 'cache', 'kubernetes', 'loop'] as const;
+/** Part of the binary's cache key: a different plugin set is a different build. */
+const CLUSTER_DNS_BUILD = `plugins-${CLUSTER_DNS_PLUGINS.length}`;
+
+/**
+ * Keeps only CLUSTER_DNS_PLUGINS in the module's plugin.cfg and regenerates the plugin imports
+ * and directive order from it, with CoreDNS's own generator (what its docs prescribe for a
+ * build with fewer plugins).
+ */
+async function keepClusterDnsPlugins(dir: string, go: string): Promise<void> {
+  const cfg = path.join(dir, 'plugin.cfg');
+  const lines = fs.readFileSync(cfg, 'utf8').split('\n');
+  const kept = lines.filter((l) => !/^[a-z0-9_]+:/.test(l) || (CLUSTER_DNS_PLUGINS as readonly string[]).includes(l.split(':')[0]));
+  const names = kept.filter((l) => /^[a-z0-9_]+:/.test(l)).map((l) => l.split(':')[0]);
+  const missing = CLUSTER_DNS_PLUGINS.filter((p) => !names.includes(p));
+  if (missing.length > 0) throw new Error(`CoreDNS ${pins.coredns.version} has no plugin ${missing.join(', ')} in its plugin.cfg: update CLUSTER_DNS_PLUGINS (tools/local/kubernetes/node-build.ts) to the Corefile's plugins`);
+  fs.writeFileSync(cfg, kept.join('\n'));
+  await runLogged(go, ['run', 'directives_generate.go'], { cwd: dir, env: { ...goEnv(), GOFLAGS: '-mod=mod' }, logFile: path.join(paths.logs, 'coredns-generate.log'), activity: 'generating the CoreDNS plugin list' });
+}
 
 /** Paths of the node's binaries. */
 export interface NodeBinaries {
@@ -40,7 +69,7 @@ export function nodeBinaryPaths(): NodeBinaries {
     runc: toolBinary('runc', pins.runc.version),
     pause: toolBinary('pause', `v${pins.kubernetes.version}`),
     kubeProxy: toolBinary('kube-proxy', `v${pins.kubernetes.version}`),
-    coredns: toolBinary('coredns', pins.coredns.version),
+    coredns: toolBinary('coredns', `${pins.coredns.version}-${CLUSTER_DNS_BUILD}`),
     kubeRouter: toolBinary('kube-router', pins.kubeRouter.version),
   };
 }
@@ -66,11 +95,7 @@ export async function ensureNodeBinaries(): Promise<NodeBinaries> {
     { name: 'kubelet', version: kubeVersion, package: './cmd/kubelet', tags: 'selinux,notest,grpcnotrace', ldflags: kubernetesLdflags(), env: modMode },
     { name: 'kube-proxy', version: kubeVersion, package: './cmd/kube-proxy', tags: 'selinux,notest,grpcnotrace', ldflags: kubernetesLdflags(), env: modMode },
   ]);
-  const dns = pins.coredns;
-  // Static (no cgo): the binary is the whole of its image.
-  await goBinaries({ module: dns.goModule, version: dns.version, label: 'coredns' }, [
-    { name: 'coredns', version: dns.version, package: '.', env: { CGO_ENABLED: '0' }, ldflags: `-X github.com/coredns/coredns/coremain.GitCommit=${dns.version}` },
-  ]);
+  await buildClusterDns();
   const kr = pins.kubeRouter;
   await goBinaries({ module: kr.goModule, version: kr.version, label: 'kube-router' }, [
     { name: 'kube-router', version: kr.version, package: './cmd/kube-router', env: { CGO_ENABLED: '0' }, ldflags: `-X ${kr.goModule}/pkg/version.Version=${kr.version}` },
@@ -78,6 +103,16 @@ export async function ensureNodeBinaries(): Promise<NodeBinaries> {
   // pause.c comes with the module the kubelet was built from (in the Go module cache by now).
   ensurePause();
   return nodeBinaryPaths();
+}
+
+/** CoreDNS with the Corefile's plugins only (CLUSTER_DNS_PLUGINS); returns the binary. */
+export async function buildClusterDns(): Promise<string> {
+  const dns = pins.coredns;
+  // Static (no cgo): the binary is the whole of its image.
+  const built = await goBinaries({ module: dns.goModule, version: dns.version, label: 'coredns', prepare: keepClusterDnsPlugins }, [
+    { name: 'coredns', version: `${dns.version}-${CLUSTER_DNS_BUILD}`, package: '.', env: { CGO_ENABLED: '0' }, ldflags: `-X github.com/coredns/coredns/coremain.GitCommit=${dns.version}` },
+  ]);
+  return built.coredns;
 }
 
 if (require.main === module) {

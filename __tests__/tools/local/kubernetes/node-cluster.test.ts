@@ -6,6 +6,7 @@ import { SERVICE_CIDR } from '../../../../tools/local/kubernetes/components';
 import { missingHostTool } from '../../../../tools/local/kubernetes/node';
 import { NODE_SELECTOR_ANNOTATION, onRealNode, pathOf } from '../../../../tools/local/kubernetes/node-cluster';
 import { enforcerChains, guardChain } from '../../../../tools/local/kubernetes/node-network';
+import { CLUSTER_DNS_PLUGINS, nodeBinaryPaths } from '../../../../tools/local/kubernetes/node-build';
 import { CLUSTER_DNS_IP, COREFILE } from '../../../../tools/local/kubernetes/node-objects';
 import { CACHE_DIR } from '../../../../tools/paths';
 import { busyboxPod, enforcerDrops, JOIN_NODE_IP, joinNodeConfig, joinTestKubernetes, runPodOnce } from '../../../support/real-node';
@@ -103,6 +104,15 @@ describe('a real node joined to the local Kubernetes', () => {
     expect(r.log).toContain('FETCH-OK');
     expect(r.log).toContain(`nameserver ${CLUSTER_DNS_IP}`);
     expect(r.log).toMatch(/search node-test\.svc\.cluster\.local svc\.cluster\.local cluster\.local\s*$/m);
+  });
+
+  it('runs a CoreDNS compiled with the plugins its Corefile uses and what they import, none of the cloud ones', () => {
+    const directives = [...COREFILE.matchAll(/^ {4}([a-z0-9_]+)\b/gm)].map((m) => m[1]);
+    expect([...directives].sort()).toEqual([...CLUSTER_DNS_PLUGINS].sort());
+    const listed = spawnSync(nodeBinaryPaths().coredns, ['-plugins'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    // metadata, prometheus and transfer come along as packages the kubernetes plugin imports.
+    expect(listed).toEqual(expect.arrayContaining([...CLUSTER_DNS_PLUGINS]));
+    expect(listed.filter((p) => !(CLUSTER_DNS_PLUGINS as readonly string[]).includes(p)).sort()).toEqual(['metadata', 'prometheus', 'transfer']);
   });
 
   it('answers no name outside the cluster: CoreDNS has no upstream', async () => {
