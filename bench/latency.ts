@@ -30,7 +30,8 @@ export interface LatencyRun extends Percentiles {
 /** The consumer runtime figures from a Prometheus text page of prom-client's default metrics; undefined when one is missing. */
 export function consumerRuntimeFrom(metricsText: string, lifetimeSeconds: number): LatencyRun['consumerRuntime'] {
   const value = (name: string) => {
-    const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(metricsText);
+    // The services' registry labels every series with the service's name (`{service="consumer"}`).
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(metricsText);
     return m ? Number(m[1]) : undefined;
   };
   const p99 = value('nodejs_eventloop_lag_p99_seconds');

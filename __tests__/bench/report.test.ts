@@ -5,6 +5,7 @@ import { PNG } from 'pngjs';
 import { COLOURS } from '../../bench/report/chart';
 import { writeReport } from '../../bench/report/write';
 import { consumerRuntimeFrom } from '../../bench/latency';
+import { createMetrics } from '../../services/shared';
 import { BenchResults, judgeTargets } from '../../bench/results';
 import { median, percentiles } from '../../bench/stats';
 
@@ -214,16 +215,26 @@ describe('bench reporting', () => {
 });
 
 describe('consumerRuntimeFrom', () => {
-  // The lines prom-client's default metrics write, as the consumer serves them.
+  // The lines prom-client's default metrics write, as the consumer serves them: every series with its service label.
   const page = [
     '# HELP nodejs_eventloop_lag_p99_seconds The 99th percentile of the recorded event loop delays.',
     '# TYPE nodejs_eventloop_lag_p99_seconds gauge',
-    'nodejs_eventloop_lag_p99_seconds 0.012337151',
-    'nodejs_eventloop_lag_max_seconds 0.048758783',
-    'nodejs_gc_duration_seconds_sum{kind="minor"} 0.6',
-    'nodejs_gc_duration_seconds_sum{kind="major"} 0.3',
-    'nodejs_gc_duration_seconds_count{kind="major"} 4',
+    'nodejs_eventloop_lag_p99_seconds{service="consumer"} 0.012337151',
+    'nodejs_eventloop_lag_max_seconds{service="consumer"} 0.048758783',
+    'nodejs_gc_duration_seconds_sum{service="consumer",kind="minor"} 0.6',
+    'nodejs_gc_duration_seconds_sum{service="consumer",kind="major"} 0.3',
+    'nodejs_gc_duration_seconds_count{service="consumer",kind="major"} 4',
   ].join('\n');
+
+  it("reads the consumer's own registry, whose series carry the service label", async () => {
+    const metrics = createMetrics('consumer');
+    // prom-client's event loop histogram has samples only after its first resolution interval.
+    await new Promise((r) => setTimeout(r, 100));
+    const r = consumerRuntimeFrom(await metrics.registry.metrics(), 1);
+    expect(r).toBeDefined();
+    expect(r!.eventLoopLagP99Ms).toBeGreaterThan(0);
+    expect(r!.eventLoopLagMaxMs).toBeGreaterThanOrEqual(r!.eventLoopLagP99Ms);
+  });
 
   it('reads the event loop lag in ms and the GC share of the lifetime, every kind of pause summed', () => {
     const r = consumerRuntimeFrom(page, 30)!;
