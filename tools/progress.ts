@@ -5,7 +5,8 @@ import * as fs from 'fs';
 export function step(label: string): () => void {
   const started = Date.now();
   console.log(`==> ${label}`);
-  return () => console.log(`    done in ${formatDuration(Date.now() - started)}`);
+  // Named, since the bootstrap's builds run two at a time and their lines interleave.
+  return () => console.log(`    done in ${formatDuration(Date.now() - started)}: ${label.replace(/ from .*$/, '')}`);
 }
 
 export function formatDuration(ms: number): string {

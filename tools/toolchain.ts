@@ -175,17 +175,28 @@ async function main(): Promise<void> {
   fs.mkdirSync(paths.logs, { recursive: true });
   await ensureSystemPackages();
 
-  const clis = await terraformClis(withOpenTofu);
-  for (const pin of Object.values(versions.providers)) await buildProvider(pin);
-  writeCliConfig();
-  await providerBindings(clis.cli);
-  await fetchKafkaJars();
-  await buildActionlint();
-  // The local trace backend: npm start and the tests send the services' spans to it.
-  await ensureJaeger();
-  await ensureImageTools();
+  // Two lanes of builds side by side: one Go build leaves a core idle while it downloads
+  // modules and links, and the other fills it. The CLIs, the providers and their bindings in
+  // one lane; the tools the tests, the traces and the images need in the other.
+  const clis = terraformClis(withOpenTofu);
+  const providers = (async () => {
+    const { cli } = await clis;
+    for (const pin of Object.values(versions.providers)) await buildProvider(pin);
+    writeCliConfig();
+    await providerBindings(cli);
+  })();
+  const tools = (async () => {
+    await fetchKafkaJars();
+    await buildActionlint();
+    // The local trace backend: npm start and the tests send the services' spans to it.
+    await ensureJaeger();
+    await ensureImageTools();
+  })();
+  // Both settle before the first failure is reported: no build is left running unseen.
+  const [p, t] = await Promise.allSettled([providers, tools]);
+  for (const r of [p, t]) if (r.status === 'rejected') throw r.reason;
   if (process.argv.includes('--with-kubernetes')) linkTool('kubectl', (await ensureKubernetesBinaries()).kubectl);
-  writeToolchainEnv(clis);
+  writeToolchainEnv(await clis);
   console.log(`toolchain ready in ${Math.round((Date.now() - started) / 1000)}s (built tools: ${paths.tools}, work files: ${paths.cache})`);
 }
 
