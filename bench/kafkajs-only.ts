@@ -52,7 +52,9 @@ async function main(): Promise<void> {
           const now = Date.now();
           for (const m of batch.messages) {
             const createdAt = CREATED_AT.exec(m.value?.toString('latin1') ?? '');
-            if (createdAt) samples.push([Date.parse(createdAt[1]), now - Date.parse(createdAt[1])]);
+            if (!createdAt) continue;
+            const at = Date.parse(createdAt[1]);
+            samples.push([at, now - at]);
           }
         }
         count += batch.messages.length;

@@ -165,11 +165,15 @@ export function startKafkajsReader(ctx: BenchContext, topic: string, groupId: st
   });
   let out = '';
   let err = '';
-  let onJoin: () => void = () => undefined;
+  let onJoin: (() => void) | undefined;
   const joined = new Promise<void>((resolve) => (onJoin = resolve));
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out += d;
-    if (out.includes('"event":"group_join"')) onJoin();
+    // Looked for until seen: the latency line that comes last can be megabytes.
+    if (onJoin && out.includes('"event":"group_join"')) {
+      onJoin();
+      onJoin = undefined;
+    }
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);

@@ -193,8 +193,7 @@ async function main(): Promise<void> {
     await ensureImageTools();
   })();
   // Both settle before the first failure is reported: no build is left running unseen.
-  const [p, t] = await Promise.allSettled([providers, tools]);
-  for (const r of [p, t]) if (r.status === 'rejected') throw r.reason;
+  for (const r of await Promise.allSettled([providers, tools])) if (r.status === 'rejected') throw r.reason;
   if (process.argv.includes('--with-kubernetes')) linkTool('kubectl', (await ensureKubernetesBinaries()).kubectl);
   writeToolchainEnv(await clis);
   console.log(`toolchain ready in ${Math.round((Date.now() - started) / 1000)}s (built tools: ${paths.tools}, work files: ${paths.cache})`);

@@ -32,9 +32,13 @@ const CLUSTER_DNS_BUILD = `plugins-${CLUSTER_DNS_PLUGINS.length}`;
  */
 async function keepClusterDnsPlugins(dir: string, go: string): Promise<void> {
   const cfg = path.join(dir, 'plugin.cfg');
-  const lines = fs.readFileSync(cfg, 'utf8').split('\n');
-  const kept = lines.filter((l) => !/^[a-z0-9_]+:/.test(l) || (CLUSTER_DNS_PLUGINS as readonly string[]).includes(l.split(':')[0]));
-  const names = kept.filter((l) => /^[a-z0-9_]+:/.test(l)).map((l) => l.split(':')[0]);
+  // `name:package` lines; comments and blank lines stay as they are.
+  const pluginOf = (line: string) => /^([a-z0-9_]+):/.exec(line)?.[1];
+  const kept = fs.readFileSync(cfg, 'utf8').split('\n').filter((l) => {
+    const name = pluginOf(l);
+    return name === undefined || (CLUSTER_DNS_PLUGINS as readonly string[]).includes(name);
+  });
+  const names = kept.map(pluginOf).filter((n) => n !== undefined);
   const missing = CLUSTER_DNS_PLUGINS.filter((p) => !names.includes(p));
   if (missing.length > 0) throw new Error(`CoreDNS ${pins.coredns.version} has no plugin ${missing.join(', ')} in its plugin.cfg: update CLUSTER_DNS_PLUGINS (tools/local/kubernetes/node-build.ts) to the Corefile's plugins`);
   fs.writeFileSync(cfg, kept.join('\n'));
