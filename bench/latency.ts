@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { KafkaTools, runKafkaTool } from '../tools/kafka-tool';
 import { ServiceProcess } from './service-process';
 import { Percentiles, percentiles } from './stats';
-import { BenchContext, freshTopic, startKafkajsReader } from './throughput';
+import { BenchContext, freshTopic, startClientReader } from './throughput';
 
 export interface LatencyRun extends Percentiles {
   readonly samples: number;
@@ -20,7 +20,7 @@ export interface LatencyRun extends Percentiles {
    */
   readonly consumerRuntime?: { readonly eventLoopLagP99Ms: number; readonly eventLoopLagMaxMs: number; readonly gcShare: number };
   /**
-   * The same records read at the same time by kafkajs alone (bench/kafkajs-only.ts, a group of
+   * The same records read at the same time by kafkajs alone (bench/client-only.ts, a group of
    * its own): createdAt to the moment kafkajs handed over the record's batch, over the same
    * window. What the client and the cluster take; the rest is the consumer service's own.
    */
@@ -63,10 +63,10 @@ export async function serviceLatency(ctx: BenchContext, rate: number, seconds: n
     { onLine: (l) => l.event === 'message' && samples.push({ createdAt: Date.parse(String(l.createdAt)), latencyMs: Number(l.latencyMs), recordTimestamp: Number(l.recordTimestamp) }) },
   );
   const startedAt = Date.now();
-  let reader: ReturnType<typeof startKafkajsReader> | undefined;
+  let reader: ReturnType<typeof startClientReader> | undefined;
   try {
     await consumer.waitForEvent('start');
-    reader = startKafkajsReader(ctx, topic, `${topic}-kafkajs`, messages, true);
+    reader = startClientReader(ctx, topic, `${topic}-kafkajs`, messages, { latency: true });
     await reader.joined;
     const producer = new ServiceProcess('producer', {
       KAFKA_BROKERS: ctx.bootstrapServers,

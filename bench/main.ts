@@ -22,12 +22,12 @@ import { FailoverClient, FailoverRun, FailoverStop, leaderStopResume } from './f
 import { LatencyRun, kafkaToolLatency, serviceLatency } from './latency';
 import { messageShape, writePayloadFile } from './payload';
 import { writeReport } from './report/write';
-import { BenchResults, FailoverResult, LatencyComparison, MachineInfo, SynthResult, ThroughputComparison, judgeTargets } from './results';
+import { BenchResults, ClientRuns, FailoverResult, LatencyComparison, MachineInfo, SynthResult, ThroughputComparison, judgeTargets } from './results';
 import { SERVICE_LOG_DIR } from './service-process';
 import { median, medianPercentiles } from './stats';
 import { timeSynth, toolchainEnv, writeBareApp } from './synth';
 import { lastTestRun } from './test-time';
-import { BenchContext, ThroughputRun, consumeWithKafkaTool, consumeWithKafkajsOnly, consumeWithService, freshTopic, produceWithKafkaTool, produceWithService } from './throughput';
+import { BenchContext, ThroughputRun, consumeWithKafkaTool, consumeWithClientOnly, consumeWithService, freshTopic, produceWithKafkaTool, produceWithService } from './throughput';
 import { tracingSection } from './tracing';
 
 const SECTIONS = ['producer', 'consumer', 'tracing', 'latency', 'failover', 'synth'] as const;
@@ -150,16 +150,25 @@ async function consumerSection(ctx: BenchContext, o: Options): Promise<Throughpu
   const topic = await freshTopic(ctx, 'consume');
   log(`consumer: filling ${topic} with ${o.messages.toLocaleString('en-US')} messages (producer service)`);
   await produceWithService(ctx, topic, o.messages);
-  const clientOnly: ThroughputRun[] = [];
+  const kafkajsOnly: ThroughputRun[] = [];
+  const otherService: ThroughputRun[] = [];
+  const otherOnly: ThroughputRun[] = [];
   const { a, b } = await interleaved(
     o.runs,
     async (i) => {
       const r = await consumeWithService(ctx, topic, o.messages);
       log(`consumer run ${i}/${o.runs}: service ${rate(r)}`);
       // Right after the service, so both see the same load.
-      const k = await consumeWithKafkajsOnly(ctx, topic, o.messages);
+      const k = await consumeWithClientOnly(ctx, topic, o.messages);
       log(`consumer run ${i}/${o.runs}: kafkajs alone (reference) ${rate(k)}`);
-      clientOnly.push(k);
+      kafkajsOnly.push(k);
+      // The same two on @platformatic/kafka, the client measured beside kafkajs (docs/services.md).
+      const p = await consumeWithService(ctx, topic, o.messages, { KAFKA_CONSUMER_CLIENT: 'platformatic' });
+      log(`consumer run ${i}/${o.runs}: service on @platformatic/kafka ${rate(p)}`);
+      otherService.push(p);
+      const q = await consumeWithClientOnly(ctx, topic, o.messages, 'platformatic');
+      log(`consumer run ${i}/${o.runs}: @platformatic/kafka alone (reference) ${rate(q)}`);
+      otherOnly.push(q);
       return r;
     },
     async (i) => {
@@ -170,8 +179,19 @@ async function consumerSection(ctx: BenchContext, o: Options): Promise<Throughpu
   );
   await ctx.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] });
   const c = compare('ConsumerPerformance', a, b);
-  const kafkajsOnly = median(clientOnly.map((r) => r.messagesPerSecond));
-  return { ...c, clientOnly: { name: 'kafkajs alone, counting only', runs: clientOnly, medianMessagesPerSecond: kafkajsOnly, ratio: kafkajsOnly / c.median.kafkaMessagesPerSecond } };
+  const side = (name: string, runs: ThroughputRun[]): ClientRuns => {
+    const m = median(runs.map((r) => r.messagesPerSecond));
+    return { name, runs, medianMessagesPerSecond: m, ratio: m / c.median.kafkaMessagesPerSecond };
+  };
+  return {
+    ...c,
+    clientOnly: side('kafkajs alone, counting only', kafkajsOnly),
+    otherClient: {
+      library: '@platformatic/kafka',
+      service: side(`consumer service on @platformatic/kafka ${installedVersion('@platformatic/kafka')}`, otherService),
+      clientOnly: side('@platformatic/kafka alone, counting only', otherOnly),
+    },
+  };
 }
 
 async function latencySection(ctx: BenchContext, o: Options): Promise<LatencyComparison> {
@@ -243,9 +263,13 @@ async function synthSection(o: Options): Promise<SynthResult> {
   return { projectSeconds: a, bareSeconds: b, medianProjectSeconds: median(a), medianBareSeconds: median(b), ratio: median(a) / median(b) };
 }
 
+/** The version of an npm package as installed. */
+function installedVersion(name: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 function machineInfo(loadAtStart: number): MachineInfo {
   const java = spawnSync(javaBinary(), ['-version'], { encoding: 'utf8' });
-  const kafkajs = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'node_modules', 'kafkajs', 'package.json'), 'utf8')) as { version: string };
   return {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
@@ -255,7 +279,7 @@ function machineInfo(loadAtStart: number): MachineInfo {
     node: process.version,
     java: `${java.stderr}${java.stdout}`.split('\n')[0].trim(),
     kafka: versions.kafka.version,
-    kafkajs: kafkajs.version,
+    kafkajs: installedVersion('kafkajs'),
   };
 }
 

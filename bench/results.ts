@@ -69,7 +69,20 @@ export interface ThroughputComparison {
   readonly kafka: readonly ThroughputRun[];
   readonly median: ThroughputSummary;
   /** The client library on its own, doing none of the service's work: the service's ceiling. */
-  readonly clientOnly?: { readonly name: string; readonly runs: readonly ThroughputRun[]; readonly medianMessagesPerSecond: number; readonly ratio: number };
+  readonly clientOnly?: ClientRuns;
+  /**
+   * The same service and the same reference on another client library (@platformatic/kafka), in
+   * the same runs: what switching the consumer's client would give.
+   */
+  readonly otherClient?: { readonly library: string; readonly service: ClientRuns; readonly clientOnly: ClientRuns };
+}
+
+/** Runs of one side, their median, and its ratio to the Kafka tool's median. */
+export interface ClientRuns {
+  readonly name: string;
+  readonly runs: readonly ThroughputRun[];
+  readonly medianMessagesPerSecond: number;
+  readonly ratio: number;
 }
 
 export interface LatencyAtRate {
@@ -119,6 +132,14 @@ export function judgeTargets(r: Omit<BenchResults, 'targets'>): TargetResult[] {
   if (r.consumer && clientOnly) {
     const ratio = r.consumer.median.serviceMessagesPerSecond / clientOnly.medianMessagesPerSecond;
     out.push({ name: 'consumer vs kafkajs alone', target: '>= 0.80x', actual: x(ratio), met: ratio >= 0.8 });
+  }
+  const other = r.consumer?.otherClient;
+  if (r.consumer && other) {
+    const ratio = other.service.medianMessagesPerSecond / r.consumer.median.serviceMessagesPerSecond;
+    // The rule for switching the consumer's client: this much faster, and equal chaos results (docs/services.md).
+    out.push({ name: `consumer service on ${other.library} vs on kafkajs (switch at >= 1.30x, chaos results equal)`, target: '>= 1.30x', actual: x(ratio), met: ratio >= 1.3 });
+    const own = other.service.medianMessagesPerSecond / other.clientOnly.medianMessagesPerSecond;
+    out.push({ name: `consumer on ${other.library} vs ${other.library} alone`, target: '>= 0.80x', actual: x(own), met: own >= 0.8 });
   }
   const defaultTracing = r.tracing?.settings.find((s) => s.name === 'default');
   if (defaultTracing) {

@@ -7,6 +7,7 @@ import { createPostsLikeTopic } from './cluster';
 import { MessageShape } from './payload';
 import { ServiceProcess, lineTime } from './service-process';
 import { MIB, WARMUP_SHARE } from './stats';
+import { ConsumerLibrary } from '../services/shared/kafka/types';
 
 /** One throughput measurement of one side. */
 export interface ThroughputRun {
@@ -125,17 +126,18 @@ async function committedTotal(admin: Admin, groupId: string, topic: string): Pro
 }
 
 /**
- * kafkajs on its own on the same topic, with the consumer service's fetch settings (its defaults,
- * read from its own config): a group member that only counts the messages kafkajs hands over (no
- * parsing, no commits), from its group join to the last one (bench/kafkajs-only.ts). It runs as a
+ * A client library on its own (kafkajs, or @platformatic/kafka to compare) on the same topic, with
+ * the consumer service's fetch settings (its defaults,
+ * read from its own config): a group member that only counts the messages the client hands over (no
+ * parsing, no commits), from its group join to the last one (bench/client-only.ts). It runs as a
  * fresh process started like the service: in the bench's own process, whose kafkajs code earlier
  * runs had already compiled, it had a warm JIT the service never has. The consumer service cannot
  * beat it with this client, so the report shows how much of the gap to ConsumerPerformance is the
  * client's and how much the service's own work. At kafkajs' own 10 MiB / 1 MiB fetches it reads
  * about a tenth faster, and is OOM-killed in the service's pod (docs/services.md, "Memory").
  */
-export async function consumeWithKafkajsOnly(ctx: BenchContext, topic: string, messages: number): Promise<ThroughputRun> {
-  const reader = startKafkajsReader(ctx, topic, `${topic}-kafkajs-${Date.now().toString(36)}`, messages);
+export async function consumeWithClientOnly(ctx: BenchContext, topic: string, messages: number, client: ConsumerLibrary = 'kafkajs'): Promise<ThroughputRun> {
+  const reader = startClientReader(ctx, topic, `${topic}-${client}-${Date.now().toString(36)}`, messages, { client });
   const events = await reader.finished;
   const joined = events.get('group_join')!;
   const warm = events.get('warm');
@@ -144,7 +146,7 @@ export async function consumeWithKafkajsOnly(ctx: BenchContext, topic: string, m
   return { ...run(messages, (done.at - joined.at) / 1000, ctx.shape.messageBytes), ...steady };
 }
 
-/** One JSON line of bench/kafkajs-only.ts. */
+/** One JSON line of bench/client-only.ts. */
 export interface ReaderEvent {
   readonly event: string;
   readonly at: number;
@@ -154,13 +156,19 @@ export interface ReaderEvent {
 }
 
 /**
- * bench/kafkajs-only.ts as a process of its own: `joined` resolves at its group join, `finished`
+ * bench/client-only.ts as a process of its own: `joined` resolves at its group join, `finished`
  * with its lines by event once it read `messages` and exited (rejects otherwise, within 300 s).
  */
-export function startKafkajsReader(ctx: BenchContext, topic: string, groupId: string, messages: number, latency = false): { joined: Promise<void>; finished: Promise<Map<string, ReaderEvent>>; kill: () => void } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'kafkajs-only.ts')], {
+export function startClientReader(
+  ctx: BenchContext,
+  topic: string,
+  groupId: string,
+  messages: number,
+  { latency = false, client = 'kafkajs' }: { latency?: boolean; client?: ConsumerLibrary } = {},
+): { joined: Promise<void>; finished: Promise<Map<string, ReaderEvent>>; kill: () => void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'client-only.ts')], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: ctx.bootstrapServers, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, MESSAGES: String(messages), ...(latency ? { LATENCY: '1' } : {}) },
+    env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: ctx.bootstrapServers, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, MESSAGES: String(messages), CLIENT: client, ...(latency ? { LATENCY: '1' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -187,7 +195,7 @@ export function startKafkajsReader(ctx: BenchContext, topic: string, groupId: st
         .map((e) => [e.event, e]),
     );
     if (code !== 0 || !events.has('group_join') || !events.has('done')) {
-      throw new Error(`kafkajs alone did not read ${messages} messages within 300 s (exit ${code}):\n${out.slice(-1000)}${err.slice(-2000)}`);
+      throw new Error(`${client} alone did not read ${messages} messages within 300 s (exit ${code}):\n${out.slice(-1000)}${err.slice(-2000)}`);
     }
     return events;
   });

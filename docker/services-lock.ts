@@ -24,8 +24,11 @@ export const RUNTIME_DEPENDENCIES = [
   'pino',
   'prom-client',
 ] as const;
-/** Needed only to compile the services in the image's build stage. */
-export const BUILD_DEPENDENCIES = ['typescript', '@types/node'] as const;
+/**
+ * Needed only to compile the services in the image's build stage; @platformatic/kafka for the
+ * types of the consumer measured on it (docs/services.md): the runtime image does not carry it.
+ */
+export const BUILD_DEPENDENCIES = ['typescript', '@types/node', '@platformatic/kafka'] as const;
 
 interface LockEntry {
   version?: string;

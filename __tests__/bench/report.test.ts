@@ -50,6 +50,11 @@ function syntheticResults(): BenchResults {
       kafka: [run(20_000), run(21_000), run(19_000)],
       median: { serviceMessagesPerSecond: 15_000, serviceMibPerSecond: 14.65, kafkaMessagesPerSecond: 20_000, kafkaMibPerSecond: 19.53, ratio: 0.75 },
       clientOnly: { name: 'kafkajs alone, counting only', runs: [run(18_000), run(17_000), run(18_500)], medianMessagesPerSecond: 18_000, ratio: 0.9 },
+      otherClient: {
+        library: '@platformatic/kafka',
+        service: { name: 'consumer service on @platformatic/kafka 2.12.1', runs: [run(21_000), run(19_000), run(22_000)], medianMessagesPerSecond: 21_000, ratio: 1.05 },
+        clientOnly: { name: '@platformatic/kafka alone, counting only', runs: [run(30_000), run(28_000), run(31_000)], medianMessagesPerSecond: 30_000, ratio: 1.5 },
+      },
     },
     latency: {
       service: [
@@ -125,6 +130,9 @@ describe('bench reporting', () => {
       ['consumer vs ConsumerPerformance', '0.75x', false],
       // 15,000 of kafkajs alone's 18,000.
       ['consumer vs kafkajs alone', '0.83x', true],
+      // 21,000 on the other client against 15,000 on kafkajs; of its own 30,000 alone.
+      ['consumer service on @platformatic/kafka vs on kafkajs (switch at >= 1.30x, chaos results equal)', '1.40x', true],
+      ['consumer on @platformatic/kafka vs @platformatic/kafka alone', '0.70x', false],
       // 19,400 of 20,000 with tracing off.
       ['consumer throughput lost to tracing at the default sampling', '3.0 %', true],
       // 22 ms against EndToEndLatency's 10 ms in the same run.
@@ -147,6 +155,8 @@ describe('bench reporting', () => {
     expect(md).toContain('| producer service | 9,300 | 9.08 | **0.93x** | 9,000 / 9,500 / 9,300 |');
     expect(md).toContain('| ConsumerPerformance | 20,000 | 19.53 | 1.00x | 20,000 / 21,000 / 19,000 |');
     expect(md).toContain('| kafkajs alone, counting only (reference) | 18,000 | | 0.90x | 18,000 / 17,000 / 18,500 |');
+    expect(md).toContain('| consumer service on @platformatic/kafka 2.12.1 | 21,000 | | 1.05x | 21,000 / 19,000 / 22,000 |');
+    expect(md).toContain('| @platformatic/kafka alone, counting only (reference) | 30,000 | | 1.50x | 30,000 / 28,000 / 31,000 |');
     expect(md).toContain('Per partition, with one service instance serving all 6: producer 1.51 MiB/s, consumer 2.44 MiB/s');
     expect(md).toContain('| producer -> consumer service | 1,000 msg/s | 8 | 22 | 40 | 2.67x / 2.20x / 1.21x | 22 / 24 / 20 |');
     expect(md).toContain('| producer -> consumer service | 5,000 msg/s | 12 | 60 | 150 |');
@@ -172,7 +182,7 @@ describe('bench reporting', () => {
     // The chart: Vega's SVG with every figure as text, and resvg's PNG of it at the SVG's size.
     const svg = fs.readFileSync(written.svg, 'utf8');
     const texts = svgTexts(svg);
-    expect(texts).toEqual(expect.arrayContaining(['Kafka platform bench', 'targets met: 7 of 9', '0.93×', '0.75×', 'target 0.9', 'target 0.8', 'producer', 'consumer']));
+    expect(texts).toEqual(expect.arrayContaining(['Kafka platform bench', 'targets met: 8 of 11', '0.93×', '0.75×', 'target 0.9', 'target 0.8', 'producer', 'consumer']));
     expect(texts).toEqual(expect.arrayContaining(['service 1,000/s', 'service 5,000/s', 'EndToEndLatency', 'p50', 'p99', 'p99.9', '22', '150', '33']));
     const [, svgWidth, svgHeight] = /<svg [^>]*width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
     const png = decodePng(written.png);

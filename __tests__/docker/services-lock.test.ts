@@ -23,14 +23,18 @@ describe('services/package.json and services/package-lock.json (what the images 
 
   test('list every package the services import, and nothing of the CDK toolchain', () => {
     const imported = new Set<string>();
+    // Type-only imports are gone once compiled: their packages are needed by the build stage only.
+    const typesOnly = new Set<string>();
     for (const file of sources(path.join(PROJECT_ROOT, 'services'))) {
-      for (const m of fs.readFileSync(file, 'utf8').matchAll(/from '([^'.][^']*)'/g)) {
-        const name = m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0];
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/^(import type|import|export)\b[^;]*?from '([^'.][^']*)'/gms)) {
+        const name = m[2].startsWith('@') ? m[2].split('/').slice(0, 2).join('/') : m[2].split('/')[0];
         // Node.js' own modules, with or without the node: prefix, are not packages.
-        if (!builtinModules.includes(name) && !name.startsWith('node:')) imported.add(name);
+        if (builtinModules.includes(name) || name.startsWith('node:')) continue;
+        (m[1] === 'import type' ? typesOnly : imported).add(name);
       }
     }
     expect([...imported].sort()).toEqual([...RUNTIME_DEPENDENCIES].sort());
+    for (const name of typesOnly) if (!imported.has(name)) expect(BUILD_DEPENDENCIES).toContain(name);
     const lock = readJson(SERVICES_LOCKFILE) as { packages: Record<string, { dev?: boolean }> };
     const runtime = Object.entries(lock.packages).filter(([k, v]) => k !== '' && !v.dev).map(([k]) => k);
     expect(runtime.some((k) => /cdktf|constructs|typescript/.test(k))).toBe(false);

@@ -50,6 +50,8 @@ export class ServiceProcess {
         LOG_LEVEL: 'debug',
         ...(compiledDir ? { NODE_PATH: path.join(PROJECT_ROOT, 'node_modules') } : {}),
         ...testTracingEnv(service),
+        // `KAFKA_CONSUMER_CLIENT=platformatic npm run test:chaos` runs the suites' consumers on that client (docs/services.md).
+        ...(service === 'consumer' && process.env.KAFKA_CONSUMER_CLIENT ? { KAFKA_CONSUMER_CLIENT: process.env.KAFKA_CONSUMER_CLIENT } : {}),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

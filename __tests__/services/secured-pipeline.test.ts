@@ -23,6 +23,8 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'secured-pipeline-'));
 
 const name = uniqueName('svc-secured');
 const t = { topic: name, dlq: `${name}.dlq`, group: `${name}-group`, noAcl: `${name}-no-acl` };
+/** The consumer's client libraries, each on topics of its own: the same TLS, SCRAM and ACL path through either. */
+const CLIENTS = { kafkajs: t, platformatic: { topic: `${name}-plt`, dlq: `${name}-plt.dlq`, group: `${name}-plt-group` } } as const;
 
 function start(service: 'producer' | 'consumer', env: Record<string, string>): ServiceProcess {
   const p = new ServiceProcess(service, env);
@@ -46,9 +48,10 @@ async function expectProducerFails(topic: string, env: Record<string, string>): 
 
 beforeAll(async () => {
   await admin.connect();
-  await createTopics(admin, [t.topic, t.dlq, t.noAcl]);
+  await createTopics(admin, [t.topic, t.dlq, t.noAcl, CLIENTS.platformatic.topic, CLIENTS.platformatic.dlq]);
   // The same grants config/topics.ts gives `posts` and `posts.dlq`, on this run's own names.
   await grantPipelineAcls(t);
+  await grantPipelineAcls(CLIENTS.platformatic);
 }, 120_000);
 
 afterEach(async () => {
@@ -60,14 +63,16 @@ afterEach(async () => {
 
 afterAll(async () => {
   await revokePipelineAcls(t);
-  await deleteTopics(admin, [t.topic, t.dlq, t.noAcl]);
+  await revokePipelineAcls(CLIENTS.platformatic);
+  await deleteTopics(admin, [t.topic, t.dlq, t.noAcl, CLIENTS.platformatic.topic, CLIENTS.platformatic.dlq]);
   await admin.disconnect();
   fs.rmSync(scratch, { recursive: true, force: true });
 }, 120_000);
 
 describe('services over TLS with SCRAM-SHA-512 and ACLs on the local cluster', () => {
-  test(`${COUNT.toLocaleString('en-US')} messages through SASL_SSL as producer and consumer, a malformed one to the DLQ as consumer`, async () => {
-    const consumer = start('consumer', securedEnv('consumer', { KAFKA_TOPIC: t.topic, KAFKA_DLQ_TOPIC: t.dlq, KAFKA_GROUP_ID: t.group }));
+  test.each(Object.keys(CLIENTS) as (keyof typeof CLIENTS)[])(`${COUNT.toLocaleString('en-US')} messages through SASL_SSL as producer and consumer (on %s), a malformed one to the DLQ as consumer`, async (client) => {
+    const t = CLIENTS[client];
+    const consumer = start('consumer', securedEnv('consumer', { KAFKA_TOPIC: t.topic, KAFKA_DLQ_TOPIC: t.dlq, KAFKA_GROUP_ID: t.group, KAFKA_CONSUMER_CLIENT: client }));
     await consumer.waitFor('group joined', () => consumer.events('group_join').length > 0);
 
     const producer = produce(t.topic, COUNT, securedEnv('producer'));

@@ -1,5 +1,5 @@
 import type { FailoverRun } from '../failover';
-import type { BenchResults, ThroughputComparison } from '../results';
+import type { BenchResults, ClientRuns, ThroughputComparison } from '../results';
 import type { LatencyRun } from '../latency';
 import type { ThroughputRun } from '../throughput';
 import { Percentiles, median, medianPercentiles } from '../stats';
@@ -14,10 +14,13 @@ function throughputRows(name: string, c: ThroughputComparison): string[] {
   return [
     `| ${name} service | ${int(c.median.serviceMessagesPerSecond)} | ${mib(c.median.serviceMibPerSecond)} | **${ratio(c.median.ratio)}** | ${list(c.service.map((r) => r.messagesPerSecond), int)} |`,
     `| ${c.kafkaTool} | ${int(c.median.kafkaMessagesPerSecond)} | ${mib(c.median.kafkaMibPerSecond)} | 1.00x | ${list(c.kafka.map((r) => r.messagesPerSecond), int)} |`,
-    ...(c.clientOnly
-      ? [`| ${c.clientOnly.name} (reference) | ${int(c.clientOnly.medianMessagesPerSecond)} | | ${ratio(c.clientOnly.ratio)} | ${list(c.clientOnly.runs.map((r) => r.messagesPerSecond), int)} |`]
-      : []),
+    ...(c.clientOnly ? [clientRow(c.clientOnly, ' (reference)')] : []),
+    ...(c.otherClient ? [clientRow(c.otherClient.service, ''), clientRow(c.otherClient.clientOnly, ' (reference)')] : []),
   ];
+}
+
+function clientRow(c: ClientRuns, suffix: string): string {
+  return `| ${c.name}${suffix} | ${int(c.medianMessagesPerSecond)} | | ${ratio(c.ratio)} | ${list(c.runs.map((r) => r.messagesPerSecond), int)} |`;
 }
 
 /** The human-readable result table (bench/results/latest.md). */

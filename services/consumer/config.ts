@@ -1,4 +1,4 @@
-import { CommonConfig, EnvReader, FetchOptions, readCommonConfig, readTopic } from '../shared';
+import { CONSUMER_LIBRARIES, CommonConfig, ConsumerLibrary, EnvReader, FetchOptions, readCommonConfig, readTopic } from '../shared';
 
 export interface ConsumerConfig extends CommonConfig {
   readonly topic: string;
@@ -21,6 +21,8 @@ export interface ConsumerConfig extends CommonConfig {
   readonly fetch: FetchOptions;
   /** Partitions whose batches are processed at the same time, each still in order. */
   readonly partitionsConsumedConcurrently: number;
+  /** The Kafka client library: kafkajs, or @platformatic/kafka to measure it beside kafkajs (docs/services.md). */
+  readonly library: ConsumerLibrary;
 }
 
 export function loadConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
@@ -48,6 +50,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
       maxBytesPerPartition: r.int('KAFKA_FETCH_MAX_PARTITION_BYTES', 128 * 1024, 1024, 64 * 1024 * 1024),
     },
     partitionsConsumedConcurrently: r.int('PARTITIONS_CONSUMED_CONCURRENTLY', 1, 1, 100),
+    library: r.oneOf('KAFKA_CONSUMER_CLIENT', CONSUMER_LIBRARIES, 'kafkajs'),
   };
   if (config.fetch.maxBytesPerPartition > config.fetch.maxBytes) {
     r.problem(

@@ -49,7 +49,7 @@ async function main(): Promise<number> {
       logger.fatal({ event: 'fatal', err }, `consumer cannot continue: ${err.message}`);
       process.exit(1);
     },
-  });
+  }, cfg.library);
   const http = await startHttpServer(cfg.httpPort, () => !shutdown.requested && consumer.isReady() && dlq.isConnected(), metrics, logger);
 
   const stats = { processed: 0, duplicates: 0, dlq: 0 };

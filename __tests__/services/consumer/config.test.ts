@@ -21,6 +21,12 @@ describe('consumer configuration', () => {
     expect(loadConsumerConfig({ ...base, COMMIT_EVERY: '20000', DEDUP_CACHE_SIZE: '0' }).dedupCacheSize).toBe(0);
   });
 
+  test('the client library is kafkajs unless KAFKA_CONSUMER_CLIENT names @platformatic/kafka; anything else is refused', () => {
+    expect(loadConsumerConfig(base).library).toBe('kafkajs');
+    expect(loadConsumerConfig({ ...base, KAFKA_CONSUMER_CLIENT: 'platformatic' }).library).toBe('platformatic');
+    expect(() => loadConsumerConfig({ ...base, KAFKA_CONSUMER_CLIENT: 'rdkafka' })).toThrow('KAFKA_CONSUMER_CLIENT="rdkafka" is invalid: expected one of kafkajs, platformatic');
+  });
+
   test('tuning defaults, as bench/ measured them (docs/services.md, "Tuning")', () => {
     expect(loadConsumerConfig(base)).toMatchObject({
       commitIntervalMs: 1000,

@@ -10,10 +10,11 @@ import { Logger } from '../observability';
 import { requireTopics } from './admin';
 import { kafkaConfig } from './connection';
 import { createConsumer } from './consumer';
+import { createPlatformaticConsumer } from './platformatic-consumer';
 import './gzip-codec';
 import { createProducer } from './producer';
 import { StartupRetry, untilBrokersAnswer } from './startup';
-import { ConsumerOptions, MessageConsumer, MessageProducer, ProducerOptions, RequiredTopic } from './types';
+import { ConsumerLibrary, ConsumerOptions, MessageConsumer, MessageProducer, ProducerOptions, RequiredTopic } from './types';
 
 export * from './types';
 export { sendUntilAcknowledged } from './producer';
@@ -26,7 +27,7 @@ export class KafkaClient {
   /** Every start-up step waits out brokers that do not answer yet (./startup). */
   private readonly startup: StartupRetry;
 
-  constructor(cfg: KafkaConnectionConfig, private readonly logger: Logger) {
+  constructor(private readonly cfg: KafkaConnectionConfig, private readonly logger: Logger) {
     this.kafka = new Kafka(kafkaConfig(cfg, logger));
     this.startup = { brokers: cfg.brokers, timeoutMs: cfg.startupTimeoutMs, logger };
   }
@@ -41,8 +42,9 @@ export class KafkaClient {
     return createProducer(this.kafka, this.logger, options, this.startup);
   }
 
-  /** A group consumer with at-least-once commits (./consumer). */
-  consumer(options: ConsumerOptions): MessageConsumer {
+  /** A group consumer with at-least-once commits (./consumer), or the same on @platformatic/kafka (./platformatic-consumer). */
+  consumer(options: ConsumerOptions, library: ConsumerLibrary = 'kafkajs'): MessageConsumer {
+    if (library === 'platformatic') return createPlatformaticConsumer(this.cfg, this.logger, options, this.startup);
     return createConsumer(this.kafka, this.logger, options, this.startup);
   }
 }

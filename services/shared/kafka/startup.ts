@@ -77,14 +77,14 @@ export function isBrokerUnavailable(err: unknown): boolean {
  * that took a broker and a consumer pod together) starts once the cluster has fenced it, instead of
  * exiting into a crash loop. Logs each wait (`start_waiting`). Any other error fails at once.
  */
-export async function untilBrokersAnswer<T>(step: string, run: () => Promise<T>, retry: StartupRetry): Promise<T> {
+export async function untilBrokersAnswer<T>(step: string, run: () => Promise<T>, retry: StartupRetry, unavailable: (err: unknown) => boolean = isBrokerUnavailable): Promise<T> {
   const started = Date.now();
   let pause = FIRST_PAUSE_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (err) {
-      if (!isBrokerUnavailable(err)) throw err;
+      if (!unavailable(err)) throw err;
       const message = err instanceof Error ? err.message : String(err);
       const elapsedMs = Date.now() - started;
       if (elapsedMs + pause > retry.timeoutMs) {

@@ -109,6 +109,10 @@ export interface FetchOptions {
   readonly maxBytesPerPartition: number;
 }
 
+/** The client library behind a consumer: kafkajs, the services' client, or @platformatic/kafka, measured beside it (docs/services.md). */
+export const CONSUMER_LIBRARIES = ['kafkajs', 'platformatic'] as const;
+export type ConsumerLibrary = (typeof CONSUMER_LIBRARIES)[number];
+
 export interface ConsumerOptions {
   readonly groupId: string;
   readonly topic: string;
