@@ -25,6 +25,31 @@ const RESTART_PAUSE_MS = 1000;
 type Record_ = Message<Buffer, Buffer, string, Buffer>;
 const NO_HEADERS: IncomingMessage['headers'] = Object.freeze({});
 
+/**
+ * A record as the services see it (IncomingMessage), its fields made from the client's record
+ * when first read: the handler reads the offset of every message but the headers and the
+ * timestamp only of some (DLQ, debug lines), and BigInt-to-string costs add up at 100,000 a second.
+ */
+class Incoming implements IncomingMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  private offsetText?: string;
+  private headerRecord?: IncomingMessage['headers'];
+  constructor(private readonly record: Record_) {
+    this.key = record.key ?? null;
+    this.value = record.value ?? null;
+  }
+  get offset(): string {
+    return (this.offsetText ??= String(Number(this.record.offset)));
+  }
+  get timestamp(): string {
+    return this.record.timestamp.toString();
+  }
+  get headers(): IncomingMessage['headers'] {
+    return (this.headerRecord ??= this.record.headerEntries.length === 0 ? NO_HEADERS : Object.fromEntries(this.record.headerEntries));
+  }
+}
+
 /** True for the client's retriable errors (network, timeouts, moving leaders), also inside its aggregate errors. */
 export function platformaticRetriable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 6) return false;
@@ -166,13 +191,7 @@ export function createPlatformaticConsumer(cfg: KafkaConnectionConfig, logger: L
         current = { partition: m.partition, messages: [], epochs: [] };
         out.push({ batch: { topic: m.topic, partition: m.partition, messages: current.messages }, epochs: current.epochs });
       }
-      current.messages.push({
-        offset: m.offset.toString(),
-        key: m.key ?? null,
-        value: m.value ?? null,
-        headers: m.headerEntries.length === 0 ? NO_HEADERS : Object.fromEntries(m.headerEntries),
-        timestamp: m.timestamp.toString(),
-      });
+      current.messages.push(new Incoming(m));
       current.epochs.push(m.leaderEpoch);
     }
     return out;
