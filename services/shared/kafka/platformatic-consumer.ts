@@ -3,6 +3,7 @@ import type * as Platformatic from '@platformatic/kafka';
 import type { Message, MessagesStream } from '@platformatic/kafka';
 import { KafkaConnectionConfig } from '../config';
 import { Logger } from '../observability';
+import { CommitScheduler } from './commit-scheduler';
 import { isBrokerUnavailable, StartupRetry, untilBrokersAnswer } from './startup';
 import { ConsumerOptions, IncomingBatch, IncomingMessage, MessageConsumer } from './types';
 
@@ -15,8 +16,6 @@ import { ConsumerOptions, IncomingBatch, IncomingMessage, MessageConsumer } from
 
 /** How often, in messages, shouldContinue() checks that the partition is still assigned. */
 const REVOCATION_CHECK_EVERY = 64;
-/** A consumer with nothing in hand for this long commits what it processed. */
-const IDLE_COMMIT_MS = 20;
 /** Most messages the client's stream holds decoded for the handler (its backpressure bound). */
 const STREAM_BUFFER_MESSAGES = 1024;
 /** Pause before a stream that failed on unavailable brokers is opened again. */
@@ -109,58 +108,18 @@ export function createPlatformaticConsumer(cfg: KafkaConnectionConfig, logger: L
 
   // Done but uncommitted: the next offset to read per partition, with the leader epoch of its record.
   const done = new Map<number, { offset: bigint; leaderEpoch: number }>();
-  const startAfter = Math.max(1, Math.floor(options.commit.everyMessages / 2));
-  // Marked done and in `done`; marked done but not yet in `done` (see resolveDone).
-  let doneSinceSnapshot = 0;
-  let unresolved = 0;
-  let inFlightCount = 0;
-  let queuedCommits = 0;
-  let lastCommitAt = Date.now();
-  let inBatch = false;
-  let lastBatchEndAt = 0;
-  let commits: Promise<void> = Promise.resolve();
-  const notCommitted = () => doneSinceSnapshot + unresolved + inFlightCount;
-  const commit = (): Promise<void> => {
-    queuedCommits++;
-    commits = commits
-      .catch(() => undefined)
-      .then(async () => {
-        try {
-          if (done.size === 0) return;
-          const count = doneSinceSnapshot;
-          const offsets = [...done].map(([partition, o]) => ({ topic: options.topic, partition, offset: o.offset, leaderEpoch: o.leaderEpoch }));
-          done.clear();
-          doneSinceSnapshot -= count;
-          inFlightCount = count;
-          lastCommitAt = Date.now();
-          try {
-            await client.commit({ offsets });
-          } catch (err) {
-            // Put back what a newer mark has not replaced, so the next commit carries it.
-            for (const o of offsets) if (!done.has(o.partition)) done.set(o.partition, { offset: o.offset, leaderEpoch: o.leaderEpoch });
-            doneSinceSnapshot += count;
-            throw err;
-          } finally {
-            inFlightCount = 0;
-          }
-        } finally {
-          queuedCommits--;
-        }
-      });
-    return commits;
-  };
-  const commitInBackground = () => {
-    commit().catch((err: Error) => logger.warn({ event: 'commit_failed', err }, `commit failed, done messages may be redelivered: ${err.message}`));
-  };
-  const commitDue = () => {
-    const marked = doneSinceSnapshot + unresolved;
-    return queuedCommits === 0 && (marked >= startAfter || (marked > 0 && Date.now() - lastCommitAt >= options.commit.intervalMs));
-  };
-  const idleCommits = setInterval(() => {
-    if (inBatch || stopped || queuedCommits > 0) return;
-    if (commitDue() || (Date.now() - lastBatchEndAt >= IDLE_COMMIT_MS && doneSinceSnapshot > 0)) commitInBackground();
-  }, IDLE_COMMIT_MS);
-  idleCommits.unref();
+  const commits = new CommitScheduler(options.commit, logger, () => {
+    if (done.size === 0) return undefined;
+    const taken = [...done].map(([partition, o]) => ({ topic: options.topic, partition, offset: o.offset, leaderEpoch: o.leaderEpoch }));
+    done.clear();
+    return {
+      send: () => client.commit({ offsets: taken }),
+      // What a newer mark has not replaced goes back, so the next commit carries it.
+      restore: () => {
+        for (const o of taken) if (!done.has(o.partition)) done.set(o.partition, { offset: o.offset, leaderEpoch: o.leaderEpoch });
+      },
+    };
+  });
 
   const assigned = (partition: number) => (client.assignments ?? []).some((a) => a.topic === options.topic && a.partitions.includes(partition));
   const open = () =>
@@ -214,7 +173,7 @@ export function createPlatformaticConsumer(cfg: KafkaConnectionConfig, logger: L
         joined = false;
         // What the old stream handed over unprocessed is read again from the committed offsets.
         inbox = [];
-        await commit().catch(() => undefined);
+        await commits.commit().catch(() => undefined);
         await sleep(RESTART_PAUSE_MS);
         if (stopped) return;
         try {
@@ -233,7 +192,7 @@ export function createPlatformaticConsumer(cfg: KafkaConnectionConfig, logger: L
       if (s.isPaused()) s.resume();
       for (const { batch, epochs } of batches) {
         if (stopped) break;
-        inBatch = true;
+        commits.batchStarted();
         let calls = 0;
         let ours = true;
         const shouldContinue = () => {
@@ -241,44 +200,28 @@ export function createPlatformaticConsumer(cfg: KafkaConnectionConfig, logger: L
           if (++calls % REVOCATION_CHECK_EVERY === 0) ours = assigned(batch.partition);
           return ours;
         };
-        // Messages are marked in order; the last marked one goes into `done` (a BigInt) only
-        // before a commit and at the batch's end, not for every message.
+        // The last marked message goes into `done` (a BigInt) only when handed over.
         let index = 0;
         let lastDone = -1;
-        let batchUnresolved = 0;
-        const resolveDone = () => {
-          if (lastDone >= 0) done.set(batch.partition, { offset: BigInt(batch.messages[lastDone].offset) + 1n, leaderEpoch: epochs[lastDone] });
-          lastDone = -1;
-          doneSinceSnapshot += batchUnresolved;
-          unresolved -= batchUnresolved;
-          batchUnresolved = 0;
-        };
+        const { control, handOver } = commits.batchControl(
+          (offset) => {
+            while (index < batch.messages.length - 1 && batch.messages[index].offset !== offset) index++;
+            lastDone = index;
+          },
+          () => {
+            if (lastDone >= 0) done.set(batch.partition, { offset: BigInt(batch.messages[lastDone].offset) + 1n, leaderEpoch: epochs[lastDone] });
+            lastDone = -1;
+          },
+          { shouldContinue, heartbeat: async () => undefined },
+        );
         try {
           try {
-            await handler(batch, {
-              shouldContinue,
-              markProcessed: (offset) => {
-                while (index < batch.messages.length - 1 && batch.messages[index].offset !== offset) index++;
-                lastDone = index;
-                batchUnresolved++;
-                unresolved++;
-                if (commitDue()) {
-                  resolveDone();
-                  commitInBackground();
-                }
-                return notCommitted() >= options.commit.everyMessages;
-              },
-              commit: () => {
-                resolveDone();
-                return commit();
-              },
-              heartbeat: async () => undefined,
-            });
+            await handler(batch, control);
           } finally {
-            resolveDone();
+            handOver();
           }
-          if (!assigned(batch.partition) && notCommitted() > 0) await commit();
-          else if (commitDue()) commitInBackground();
+          if (!assigned(batch.partition) && commits.notCommitted() > 0) await commits.commit();
+          else if (commits.due()) commits.commitInBackground();
         } catch (err) {
           // The handler failed (kafkajs would restart the batch): what it did not mark is read again.
           logger.error({ event: 'consumer_crash', restart: true, err }, `batch failed: ${(err as Error).message}`);
@@ -286,8 +229,7 @@ export function createPlatformaticConsumer(cfg: KafkaConnectionConfig, logger: L
           s.destroy();
           break;
         } finally {
-          inBatch = false;
-          lastBatchEndAt = Date.now();
+          commits.batchEnded();
         }
       }
     }
@@ -318,9 +260,9 @@ export function createPlatformaticConsumer(cfg: KafkaConnectionConfig, logger: L
     stop: async () => {
       stopped = true;
       stopSignal();
-      clearInterval(idleCommits);
+      commits.stop();
       await pumping;
-      if (notCommitted() > 0 || queuedCommits > 0) await commit().catch((err: Error) => logger.warn({ event: 'commit_failed', err }, `final commit failed: ${err.message}`));
+      if (commits.notCommitted() > 0 || commits.busy()) await commits.commit().catch((err: Error) => logger.warn({ event: 'commit_failed', err }, `final commit failed: ${err.message}`));
       await stream?.close().catch(() => undefined);
       await client.close();
       joined = false;
