@@ -97,7 +97,7 @@ async function main(): Promise<number> {
   const logEachMessage = logger.isLevelEnabled('debug');
   const consumed = metrics.consumed.labels({ topic: cfg.topic });
   const duplicates = metrics.duplicates.labels({ topic: cfg.topic });
-  const latency = metrics.latency.labels({ topic: cfg.topic });
+  const observeLatency = metrics.latency.series({ topic: cfg.topic });
 
   /** Processes one message; returns a promise only when it goes to the DLQ. */
   const process1 = (batch: IncomingBatch, m: IncomingMessage, now: number): Promise<void> | undefined => {
@@ -112,7 +112,7 @@ async function main(): Promise<number> {
       stats.duplicates++;
       duplicates.inc();
     }
-    latency.observe(Math.max(0, latencyMs) / 1000);
+    observeLatency(Math.max(0, latencyMs) / 1000);
     if (logEachMessage) {
       logger.debug(
         {

@@ -16,7 +16,7 @@ export interface PostMessage {
 
 export const MAX_ID_LENGTH = 200;
 export const MAX_PAYLOAD_BYTES = 900 * 1024;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
 export type Validation =
   | { readonly ok: true; readonly message: PostMessage; /** `createdAt` as epoch milliseconds. */ readonly createdAtMs: number }
@@ -49,6 +49,19 @@ function jsonErrorWithoutContent(err: unknown): string {
   return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
 }
 
+/**
+ * The form the producer writes (encodeNewMessage), read without JSON.parse: the three members in
+ * its order, no whitespace, no escapes, the id and createdAt already in their schema's shape. Any
+ * text this matches is a JSON object with exactly these members, and each captured value is the
+ * string JSON.parse would give (JSON strings hold any character but the quote, the backslash and
+ * U+0000-U+001F unescaped). Everything else, or a match whose date or size fails, takes JSON.parse
+ * and the schema checks below, which also word the errors. The id's 200 is MAX_ID_LENGTH.
+ */
+const CANONICAL = /^\{"id":"([^"\\\u0000-\u001f]{1,200})","createdAt":"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z)","payload":"([^"\\\u0000-\u001f]*)"\}$/;
+
+/** A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no count. */
+const withinPayloadLimit = (payload: string) => payload.length * 3 <= MAX_PAYLOAD_BYTES || Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES;
+
 /** Parses and validates a raw message value; the error names what is wrong and the expected form. */
 export function parseMessage(value: Buffer | string | null | undefined): Validation {
   if (value === null || value === undefined || value.length === 0) return { ok: false, error: `empty value: ${MESSAGE_FORMAT}` };
@@ -60,6 +73,12 @@ export function parseMessage(value: Buffer | string | null | undefined): Validat
   // Validated before decoding: a lenient decode would turn bad bytes into U+FFFD and accept a corrupted payload.
   else if (isUtf8(value)) text = value.toString('utf8');
   else return { ok: false, error: `not UTF-8 (${value.length} bytes with an invalid byte sequence): ${MESSAGE_FORMAT}` };
+  const canonical = CANONICAL.exec(text);
+  if (canonical) {
+    const [, id, createdAt, payload] = canonical;
+    const createdAtMs = Date.parse(createdAt);
+    if (!Number.isNaN(createdAtMs) && withinPayloadLimit(payload)) return { ok: true, message: { id, createdAt, payload }, createdAtMs };
+  }
   if (text.startsWith('\ufeff')) return { ok: false, error: `starts with a byte order mark (U+FEFF): ${MESSAGE_FORMAT}, without a BOM` };
   let data: unknown;
   try {
@@ -82,8 +101,7 @@ export function parseMessage(value: Buffer | string | null | undefined): Validat
   }
   if (typeof o.payload !== 'string') {
     problems.push(`payload must be a string${got(o.payload)}`);
-  } else if (o.payload.length * 3 > MAX_PAYLOAD_BYTES && Buffer.byteLength(o.payload) > MAX_PAYLOAD_BYTES) {
-    // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no count.
+  } else if (!withinPayloadLimit(o.payload)) {
     problems.push(`payload must be at most ${MAX_PAYLOAD_BYTES} bytes, got ${Buffer.byteLength(o.payload)}`);
   }
   if (problems.length > 0) return { ok: false, error: `schema: ${problems.join('; ')}` };

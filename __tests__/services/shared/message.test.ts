@@ -63,3 +63,56 @@ describe('encodeNewMessage', () => {
     expect(parseMessage(Buffer.from(encoded, 'utf8'))).toEqual({ ok: true, message: createMessage(id, size, at), createdAtMs: at.getTime() });
   });
 });
+
+describe('parseMessage on the producer\'s own form', () => {
+  // A small deterministic generator: the same cases on every run.
+  let seed = 42;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
+  /** Characters JSON treats specially, and ones it does not but that are easy to get wrong. */
+  const alphabet = ['a', 'Z', '0', '-', '|', '"', '\\', '\u0000', '\u0001', '\u001f', ' ', '\u007f', 'é', '€', '🔑', '\u2028', '\ud800', '/'];
+  const text = (lengths: readonly number[]) => {
+    const density = pick([0, 0.002, 0.1]);
+    return Array.from({ length: pick(lengths) }, () => (next() < density ? pick(alphabet) : 'a')).join('');
+  };
+  const createdAts = ['2025-01-31T12:00:00.000Z', '2025-01-31T12:00:00Z', '2025-01-31T12:00:00.123456789Z', '2025-01-31T12:00:00.1234567890Z', '2025-13-01T00:00:00Z', '2025-02-30T00:00:00Z', '2024-02-29T23:59:59.9Z', '2025-01-31T12:00:00+02:00', '2025-01-31t12:00:00z', '2025-01-31 12:00:00Z', ''];
+  /** Raw JSON text in the producer's layout, whatever the characters: some valid, many not. */
+  const raw = (id: string, createdAt: string, payload: string) => `{"id":"${id}","createdAt":"${createdAt}","payload":"${payload}"}`;
+  const cases: string[] = [];
+  for (let i = 0; i < 4000; i++) cases.push(raw(text([0, 1, 8, 199, 200, 201]), pick(createdAts), text([0, 1, 40, 1000])));
+  cases.push(raw('x', '2025-01-31T12:00:00Z', 'a'.repeat(921_600)), raw('x', '2025-01-31T12:00:00Z', 'a'.repeat(921_601)), raw('x', '2025-01-31T12:00:00Z', '€'.repeat(307_201)));
+
+  test('accepts and rejects exactly what JSON.parse and the schema do, with the same values', () => {
+    let accepted = 0;
+    for (const c of cases) {
+      // Trailing whitespace is valid JSON the form does not allow: the same message through JSON.parse.
+      const viaJson = parseMessage(`${c} `);
+      const direct = parseMessage(c);
+      expect({ c, ok: direct.ok }).toEqual({ c, ok: viaJson.ok });
+      if (direct.ok && viaJson.ok) expect(direct).toEqual(viaJson);
+      // As bytes: the ASCII (Latin-1) and UTF-8 decodes, and invalid UTF-8 from lone surrogates.
+      const bytes = parseMessage(Buffer.from(c));
+      expect({ c, ok: bytes.ok }).toEqual({ c, ok: parseMessage(Buffer.from(`${c} `)).ok });
+      if (direct.ok) accepted++;
+    }
+    // Both sides of the boundary were tried.
+    expect(accepted).toBeGreaterThan(500);
+    expect(cases.length - accepted).toBeGreaterThan(500);
+  });
+
+  test('takes members in another order, extra members, whitespace and escapes through JSON.parse', () => {
+    const at = '2025-01-31T12:00:00.000Z';
+    const expected = { ok: true, message: { id: 'a"b', createdAt: at, payload: 'p\n' }, createdAtMs: Date.parse(at) };
+    for (const c of [
+      `{"id":"a\\"b","createdAt":"${at}","payload":"p\\n"}`,
+      `{"createdAt":"${at}","id":"a\\"b","payload":"p\\n"}`,
+      `{"id":"a\\"b","createdAt":"${at}","payload":"p\\n","source":"next"}`,
+      `{ "id": "a\\"b", "createdAt": "${at}", "payload": "p\\n" }`,
+      `{"id":"a\\u0022b","createdAt":"${at}","payload":"p\\u000a"}`,
+    ]) {
+      expect(parseMessage(c)).toEqual(expected);
+    }
+    // A member given twice: JSON.parse keeps the last, and so does the consumer.
+    expect(parseMessage(`{"id":"first","createdAt":"${at}","payload":"","id":"last"}`)).toEqual({ ok: true, message: { id: 'last', createdAt: at, payload: '' }, createdAtMs: Date.parse(at) });
+  });
+});

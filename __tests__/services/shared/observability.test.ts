@@ -1,7 +1,8 @@
 import { Writable } from 'stream';
 import pino from 'pino';
 import { SERVICE_METRICS } from '../../../modules/observability/service-metrics';
-import { createMetrics, startHttpServer } from '../../../services/shared/observability';
+import { Histogram, Registry } from 'prom-client';
+import { SeriesHistogram, createMetrics, startHttpServer } from '../../../services/shared/observability';
 
 const silent = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
 
@@ -58,5 +59,44 @@ describe('health, readiness and metrics endpoints', () => {
       const { labelNames } = metrics.registry.getSingleMetric(expected.name) as unknown as { labelNames: string[] };
       expect(labelNames).toEqual([...expected.labelNames]);
     }
+  });
+});
+
+describe('SeriesHistogram', () => {
+  const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+  const values = [0, 0.001, 0.005, 0.0050001, 0.02, 0.1, 0.99, 1, 7, 299.9, 300, 301, 4000];
+  const pair = () => {
+    const fast = new Registry();
+    const plain = new Registry();
+    for (const r of [fast, plain]) r.setDefaultLabels({ service: 'consumer' });
+    const config = { name: 'latency_seconds', help: 'h', labelNames: ['topic'] as const, buckets };
+    return { fast, plain, series: new SeriesHistogram({ ...config, registers: [fast] }), histogram: new Histogram({ ...config, registers: [plain] }) };
+  };
+
+  test("exports what prom-client's own observe gives for the same values", async () => {
+    const { fast, plain, series, histogram } = pair();
+    const posts = series.series({ topic: 'posts' });
+    for (const v of values) {
+      posts(v);
+      histogram.labels({ topic: 'posts' }).observe(v);
+    }
+    // The other observe on the same label set adds to the same series.
+    series.observe({ topic: 'posts' }, 0.2);
+    histogram.observe({ topic: 'posts' }, 0.2);
+    series.observe({ topic: 'other' }, 0.2);
+    histogram.observe({ topic: 'other' }, 0.2);
+    expect(await fast.metrics()).toBe(await plain.metrics());
+    expect(await fast.metrics()).toContain(`latency_seconds_count{service="consumer",topic="posts"} ${values.length + 1}`);
+  });
+
+  test('starts again from zero after a reset, and refuses a value that is not a number', async () => {
+    const { fast, plain, series, histogram } = pair();
+    const posts = series.series({ topic: 'posts' });
+    posts(0.3);
+    series.reset();
+    posts(0.02);
+    histogram.labels({ topic: 'posts' }).observe(0.02);
+    expect(await fast.metrics()).toBe(await plain.metrics());
+    expect(() => posts(Number.NaN)).toThrow('Value is not a valid number: NaN');
   });
 });
