@@ -49,19 +49,24 @@ function jsonErrorWithoutContent(err: unknown): string {
   return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
 }
 
+/** A JSON string's characters that need no escape: any but the quote, the backslash and U+0000-U+001F. */
+const UNESCAPED = String.raw`[^"\\\u0000-\u001f]`;
+
 /**
  * The form the producer writes (encodeNewMessage), read from ASCII bytes without JSON.parse: the
  * three members in its order, no whitespace, no escapes, the id and createdAt already in their
  * schema's shape. Any text this matches is a JSON object with exactly these members, and each
  * captured value is the string JSON.parse would give (JSON strings hold any character but the
  * quote, the backslash and U+0000-U+001F unescaped). Everything else, or a match whose date or
- * size fails, takes JSON.parse and the schema checks below, which also word the errors. The id's
- * 200 is MAX_ID_LENGTH.
+ * size fails, takes JSON.parse and the schema checks below, which also word the errors. Built
+ * from the schema's own MAX_ID_LENGTH and ISO_UTC, so the two cannot disagree.
  */
-const CANONICAL = /^\{"id":"([^"\\\u0000-\u001f]{1,200})","createdAt":"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z)","payload":"([^"\\\u0000-\u001f]*)"\}$/;
+const CANONICAL = new RegExp(
+  String.raw`^\{"id":"(${UNESCAPED}{1,${MAX_ID_LENGTH}})","createdAt":"(${ISO_UTC.source.slice(1, -1)})","payload":"(${UNESCAPED}*)"\}$`,
+);
 
 /** Where CANONICAL's id starts: after `{"id":"`. */
-const ID_AT = 7;
+const ID_AT = '{"id":"'.length;
 
 /** A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no count. */
 const withinPayloadLimit = (payload: string) => payload.length * 3 <= MAX_PAYLOAD_BYTES || Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES;
