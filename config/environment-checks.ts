@@ -1,5 +1,14 @@
 import { ClusterDnsConfig, ContainerResources, EnvironmentConfig, ExternalAccessConfig, KubernetesPlatform, LocalClusterConfig, LocalNodeConfig, StateBackendConfig } from './environments';
 
+/** One `key=value` of a node selector: a label key (optional DNS prefix) and value, as Kubernetes takes them. */
+const SELECTOR_PAIR = '([a-z0-9]([a-z0-9.-]*[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?=([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?';
+const NODE_SELECTOR = new RegExp(`^${SELECTOR_PAIR}(,${SELECTOR_PAIR})*$`);
+
+/** Undefined when `selector` is a node selector the namespace annotation takes, else the problem. */
+export function nodeSelectorProblem(at: string, selector: string): string | undefined {
+  return NODE_SELECTOR.test(selector) ? undefined : `${at}="${selector}": expected key=value[,key=value] with Kubernetes label keys and values, e.g. "kubernetes.io/hostname=node-1"`;
+}
+
 /**
  * Checks of the fields of an environment that Terraform, Kubernetes or the local cluster would
  * otherwise refuse late (mid-apply) or not at all. Each problem names the field, the value and
@@ -130,7 +139,7 @@ function localClusterProblems(at: string, c: LocalClusterConfig): string[] {
     problems.push(`${at}.nodes is ${c.nodes}: at least 3 nodes are needed for the platform topics' replication factor 3`);
     return problems;
   }
-  const ranges = (['clientBasePort', 'controllerBasePort', 'saslBasePort', 'externalBasePort'] as const).map((key) => ({ key, from: c[key], to: c[key] + c.nodes - 1 }));
+  const ranges = (['clientBasePort', 'controllerBasePort', 'saslBasePort', 'externalBasePort', 'podNetworkBasePort'] as const).map((key) => ({ key, from: c[key], to: c[key] + c.nodes - 1 }));
   for (const r of ranges) {
     if (!Number.isInteger(r.from) || r.from < 1024 || r.to > 65535) problems.push(`${at}.${r.key} is ${r.from}: expected a port from 1024 to ${65535 - c.nodes + 1} (node N listens on base + N - 1)`);
   }
@@ -185,6 +194,10 @@ export function environmentFieldProblems(env: EnvironmentConfig): string[] {
   const lag = env.services.autoscaling?.lagThreshold;
   if (!Number.isInteger(lag) || (lag as number) < 1) {
     problems.push(`${at}.services.autoscaling.lagThreshold is ${JSON.stringify(lag)}: expected a whole number of messages of lag per consumer replica, at least 1, e.g. 5000`);
+  }
+  if (env.services.namespaceNodeSelector !== undefined) {
+    const problem = nodeSelectorProblem(`${at}.services.namespaceNodeSelector`, env.services.namespaceNodeSelector);
+    if (problem) problems.push(problem);
   }
   const ratio = env.services.traceSampleRatio;
   if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {

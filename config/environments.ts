@@ -188,6 +188,14 @@ export interface LocalClusterConfig {
    * the simulated Strimzi operator issues, so host-name verification is judged as on a cluster.
    */
   readonly externalBasePort: number;
+  /**
+   * Third SASL_SSL port of node 1 (node N: `podNetworkBasePort + N - 1`): the listener a local
+   * Kubernetes' pods reach through the broker pods' addresses in the deploy test (relayed there
+   * by the simulated Strimzi operator). It advertises the names dev's broker pods have
+   * (`<cluster>-<pool>-<id>.<cluster>-kafka-brokers.<namespace>.svc:9093`) and serves the same
+   * certificates as the EXTERNAL listener, so a pod's client verifies them as on a cluster.
+   */
+  readonly podNetworkBasePort: number;
 }
 
 /** The producer and consumer pods of workloads-stack. */
@@ -210,6 +218,14 @@ export interface ServicesConfig {
    * default is measured by bench/ (docs/observability.md, "What tracing costs").
    */
   readonly traceSampleRatio: number;
+  /**
+   * Node selector of the workloads namespace, `key=value[,key=value]` (the PodNodeSelector
+   * admission plugin's `scheduler.alpha.kubernetes.io/node-selector` annotation): on a cluster
+   * with that plugin every pod of the namespace goes to matching nodes, whatever the cluster's
+   * default; a cluster without it ignores the annotation. Unset: no annotation. The local
+   * Kubernetes places the services on its real node this way (docs/local-kubernetes.md).
+   */
+  readonly namespaceNodeSelector?: string;
 }
 
 /** Everything that differs between environments, in one typed object. */
@@ -262,7 +278,7 @@ export interface EnvironmentConfig {
 }
 
 const namespaces = { monitoring: 'monitoring', kafka: 'kafka', workloads: 'workloads' } as const;
-const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192, saslBasePort: 29492, externalBasePort: 29592 };
+const localCluster: LocalClusterConfig = { nodes: 3, clientBasePort: 29092, controllerBasePort: 29192, saslBasePort: 29492, externalBasePort: 29592, podNetworkBasePort: 29692 };
 const res = (requestCpu: string, limitCpu: string, memory: string): ContainerResources => ({
   // Memory request = limit: a JVM's heap is sized from it and must never be overcommitted.
   requests: { cpu: requestCpu, memory },

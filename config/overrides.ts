@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { nodeSelectorProblem } from './environment-checks';
 import { EnvironmentConfig } from './environments';
 
 /**
@@ -19,7 +20,10 @@ export const OVERRIDE_VARIABLES = {
    * them from (dev's `localhost:5001` is a laptop's, unreachable from a runner's cluster).
    */
   imageRegistry: 'KAFKA_PLATFORM_IMAGE_REGISTRY',
+  /** `services.namespaceNodeSelector`: the nodes of a cluster the workloads namespace's pods go to. */
+  workloadsNodeSelector: 'KAFKA_PLATFORM_WORKLOADS_NODE_SELECTOR',
 } as const;
+
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -58,6 +62,13 @@ export function applyOverrides(env: EnvironmentConfig, vars: NodeJS.ProcessEnv):
     if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(registry)) {
       problems.push(`${OVERRIDE_VARIABLES.imageRegistry}="${registry}": expected host[:port][/path] in lower case, without a scheme or a trailing '/', e.g. "registry.example.com/kafka-platform"`);
     } else result = { ...result, imageRegistry: registry };
+  }
+  const selector = set(OVERRIDE_VARIABLES.workloadsNodeSelector);
+  if (selector) {
+    const problem = nodeSelectorProblem(OVERRIDE_VARIABLES.workloadsNodeSelector, selector);
+    if (!env.kubernetes) problems.push(`${OVERRIDE_VARIABLES.workloadsNodeSelector} is set, but environment "${env.name}" has no Kubernetes cluster: unset it`);
+    else if (problem) problems.push(problem);
+    else result = { ...result, services: { ...result.services, namespaceNodeSelector: selector } };
   }
   return { env: result, problems };
 }

@@ -36,6 +36,8 @@ const MOUNT = { ca: '/etc/kafka-client/ca', sasl: '/etc/kafka-client/sasl' } as 
 const CONSUMER_MIN_REPLICAS = 2;
 
 /** Pod template annotation of the consumer: a digest of the CA and password it reads at start. */
+/** The PodNodeSelector admission plugin's namespace annotation (`services.namespaceNodeSelector`). */
+export const NAMESPACE_NODE_SELECTOR_ANNOTATION = 'scheduler.alpha.kubernetes.io/node-selector';
 export const CLIENT_SECRETS_DIGEST_ANNOTATION = 'kafka-platform/client-secrets-digest';
 
 /** Pod template annotation carrying the producer's run token (`producer_run`). */
@@ -68,6 +70,7 @@ export class WorkloadsStack extends PlatformStack {
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': 'latest',
         },
+        ...(env.services.namespaceNodeSelector !== undefined ? { annotations: { [NAMESPACE_NODE_SELECTOR_ANNOTATION]: env.services.namespaceNodeSelector } } : {}),
       },
     });
     const ns = namespace.metadata.name;

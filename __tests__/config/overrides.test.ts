@@ -33,12 +33,20 @@ describe('applyOverrides', () => {
     expect(env.imageRegistry).toBe('registry.example.com/kafka-platform-dev');
   });
 
+  it('places the workloads namespace on the nodes a selector names (the namespace annotation PodNodeSelector reads)', () => {
+    const { env, problems } = applyOverrides(environments.dev, { [OVERRIDE_VARIABLES.workloadsNodeSelector]: 'kubernetes.io/hostname=deploy-node' });
+    expect(problems).toEqual([]);
+    expect(env.services.namespaceNodeSelector).toBe('kubernetes.io/hostname=deploy-node');
+    expect(environments.dev.services.namespaceNodeSelector).toBeUndefined();
+  });
+
   it('names the variable and the fix for each bad value, changing nothing', () => {
     const { env, problems } = applyOverrides(environments.dev, {
       [OVERRIDE_VARIABLES.kubeconfig]: path.join(scratch, 'missing'),
       [OVERRIDE_VARIABLES.chartsDirectory]: kubeconfig,
       [OVERRIDE_VARIABLES.pgSchemaPrefix]: 'Deploy-1',
       [OVERRIDE_VARIABLES.imageRegistry]: 'https://registry.example.com/',
+      [OVERRIDE_VARIABLES.workloadsNodeSelector]: 'kubernetes.io/hostname: deploy-node',
     });
     expect(env).toBe(environments.dev);
     expect(problems).toEqual([
@@ -46,6 +54,7 @@ describe('applyOverrides', () => {
       expect.stringMatching(/^KAFKA_PLATFORM_CHARTS_DIR=.*: no such directory of chart archives$/),
       expect.stringMatching(/^KAFKA_PLATFORM_PG_SCHEMA_PREFIX="Deploy-1": use lower-case letters/),
       'KAFKA_PLATFORM_IMAGE_REGISTRY="https://registry.example.com/": expected host[:port][/path] in lower case, without a scheme or a trailing \'/\', e.g. "registry.example.com/kafka-platform"',
+      'KAFKA_PLATFORM_WORKLOADS_NODE_SELECTOR="kubernetes.io/hostname: deploy-node": expected key=value[,key=value] with Kubernetes label keys and values, e.g. "kubernetes.io/hostname=node-1"',
     ]);
   });
 

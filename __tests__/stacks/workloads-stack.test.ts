@@ -1,11 +1,11 @@
 import * as path from 'path';
-import { environments, versions } from '../../config';
+import { environments, OVERRIDE_VARIABLES, versions } from '../../config';
 import { CONSUMER_GROUP } from '../../config/topics';
 import { EnvReader } from '../../services/shared/config';
 import { readTracingConfig } from '../../services/shared/tracing-config';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { parseDockerfile } from '../docker/dockerfile';
-import { CLIENT_SECRETS_DIGEST_ANNOTATION, PRODUCER_RUN_ANNOTATION } from '../../stacks/workloads-stack';
+import { CLIENT_SECRETS_DIGEST_ANNOTATION, NAMESPACE_NODE_SELECTOR_ANNOTATION, PRODUCER_RUN_ANNOTATION } from '../../stacks/workloads-stack';
 import { validateCustomResource } from '../support/schemas';
 import { TerraformJson, resourcesOf, synthEnvironment } from '../support/synth';
 
@@ -45,6 +45,17 @@ describe('workloads-stack', () => {
       name: env.namespaces.workloads,
       labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
     });
+  });
+
+  test('places the namespace on the nodes services.namespaceNodeSelector names (PodNodeSelector\'s annotation), and has no annotation without it', () => {
+    expect(only('kubernetes_namespace_v1').metadata.annotations).toBeUndefined();
+    process.env[OVERRIDE_VARIABLES.workloadsNodeSelector] = 'kubernetes.io/hostname=node-1';
+    try {
+      const placed = synthEnvironment('dev').stacks['workloads-stack'];
+      expect(Object.values(resourcesOf(placed, 'kubernetes_namespace_v1'))[0].metadata.annotations).toEqual({ [NAMESPACE_NODE_SELECTOR_ANNOTATION]: 'kubernetes.io/hostname=node-1' });
+    } finally {
+      delete process.env[OVERRIDE_VARIABLES.workloadsNodeSelector];
+    }
   });
 
   describe('every pod spec', () => {

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { localKubernetes } from '../../config';
+import { localKubernetes, localNode, LocalNodeConfig } from '../../config';
 import { CACHE_DIR, PROJECT_ROOT } from '../../tools/paths';
 import { LocalKubernetes, localKubernetesLayout } from '../../tools/local/kubernetes';
 
@@ -28,12 +28,31 @@ export function shiftedKubernetesConfig(offset: number): typeof localKubernetes 
   };
 }
 
+/** The project's real node with every port moved by `offset`, for a test's own node. */
+export function shiftedNodeConfig(offset: number, own: Pick<LocalNodeConfig, 'name' | 'bridge' | 'podSubnet'>): LocalNodeConfig {
+  const n = localNode;
+  return {
+    ...own,
+    kubeletPort: n.kubeletPort + offset,
+    kubeletReadOnlyPort: n.kubeletReadOnlyPort + offset,
+    kubeletHealthzPort: n.kubeletHealthzPort + offset,
+    containerdStreamPort: n.containerdStreamPort + offset,
+    kubeProxyHealthzPort: n.kubeProxyHealthzPort + offset,
+    kubeProxyMetricsPort: n.kubeProxyMetricsPort + offset,
+    policyEnforcerMetricsPort: n.policyEnforcerMetricsPort + offset,
+  };
+}
+
+/** The deploy test's real node: the services' pods run there (one joined node per machine: suites run one after another). */
+export const deployNodeConfig = shiftedNodeConfig(100, { name: 'deploy-node', bridge: 'kp-deploy0', podSubnet: '10.245.4.0/24' });
+
 /**
- * The deploy tests' control plane: ports 100 above the project's, its own folder, and one node
- * without a zone label, as kind and minikube make a laptop cluster (dev's target).
+ * The deploy tests' control plane: ports 100 above the project's, its own folder, one simulated
+ * node without a zone label, as kind and minikube make a laptop cluster (dev's target), where
+ * the add-ons and the brokers are placed, and a real node for the workloads namespace.
  */
 export const deployTestKubernetes = new LocalKubernetes(
-  localKubernetesLayout({ ...shiftedKubernetesConfig(100), nodeLayout: 'single-node' }, path.join(CACHE_DIR, 'deploy-test', 'kubernetes')),
+  localKubernetesLayout({ ...shiftedKubernetesConfig(100), nodeLayout: 'single-node', realNode: deployNodeConfig }, path.join(CACHE_DIR, 'deploy-test', 'kubernetes')),
 );
 
 export interface CommandRun {

@@ -3,26 +3,12 @@ import * as path from 'path';
 import { KubeApi, KubeObject, resourcePath } from '../../tools/local/kubernetes';
 import { pathOf } from '../../tools/local/kubernetes/node-cluster';
 import { BUSYBOX_IMAGE } from '../../tools/local/kubernetes/node-images';
-import { localNode, LocalNodeConfig } from '../../config';
 import { LocalKubernetes, localKubernetesLayout } from '../../tools/local/kubernetes';
 import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from '../../tools/local/kafka';
 import { CACHE_DIR } from '../../tools/paths';
-import { shiftedKubernetesConfig } from './deploy';
+import { shiftedKubernetesConfig, shiftedNodeConfig } from './deploy';
 
-/** The project's real node with every port moved by `offset`, for a test's own node. */
-export function shiftedNodeConfig(offset: number, own: Pick<LocalNodeConfig, 'name' | 'bridge' | 'podSubnet'>): LocalNodeConfig {
-  const n = localNode;
-  return {
-    ...own,
-    kubeletPort: n.kubeletPort + offset,
-    kubeletReadOnlyPort: n.kubeletReadOnlyPort + offset,
-    kubeletHealthzPort: n.kubeletHealthzPort + offset,
-    containerdStreamPort: n.containerdStreamPort + offset,
-    kubeProxyHealthzPort: n.kubeProxyHealthzPort + offset,
-    kubeProxyMetricsPort: n.kubeProxyMetricsPort + offset,
-    policyEnforcerMetricsPort: n.policyEnforcerMetricsPort + offset,
-  };
-}
+export { shiftedNodeConfig };
 
 /**
  * The real-node tests' own Kubernetes: a control plane 300 ports above the project's, one

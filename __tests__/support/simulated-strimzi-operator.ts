@@ -15,6 +15,7 @@ import {
   PLATFORM_LOCAL_KAFKA,
   serveExternalKeystore,
 } from '../../tools/local/kafka';
+import { nodeLayout } from '../../tools/local/kafka/layout';
 import { KubeApi, KubeApiError, KubeObject, resourcePath } from '../../tools/local/kubernetes';
 import { SimulatedClusterCa } from './simulated-strimzi/certificates';
 import {
@@ -36,6 +37,7 @@ import {
   userSecret,
 } from './simulated-strimzi/model';
 import { NodePortProxies } from './simulated-strimzi/node-ports';
+import { PodAddressRelays } from './simulated-strimzi/pod-relays';
 
 export { STRIMZI_SOURCES } from './simulated-strimzi/model';
 
@@ -66,6 +68,12 @@ export interface SimulationOptions {
   readonly statusLagMs?: number;
   /** How long after a KafkaUser appears its Secret and Ready status are written. */
   readonly userLagMs?: number;
+  /**
+   * Make each broker pod's address answer on the internal TLS listener's port, relayed to the
+   * local node's PODS listener (PodAddressRelays): for a cluster with a real node, whose pods
+   * then reach the brokers through the bootstrap Service and the per-broker names.
+   */
+  readonly podNetwork?: boolean;
 }
 
 export class SimulatedStrimziOperator {
@@ -78,6 +86,8 @@ export class SimulatedStrimziOperator {
   private readonly userAcls = new Map<string, string[][]>();
   private ca?: SimulatedClusterCa;
   private readonly proxies = new NodePortProxies();
+  private readonly podRelays = new PodAddressRelays();
+  private readonly podNetwork: boolean;
   /** Local node id -> the names of the certificate it serves on its EXTERNAL listener. */
   private readonly served = new Map<number, string>();
   /** When each object's current generation was first seen (for the lag). */
@@ -96,6 +106,18 @@ export class SimulatedStrimziOperator {
   ) {
     this.statusLagMs = options.statusLagMs ?? 20_000;
     this.userLagMs = options.userLagMs ?? 20_000;
+    this.podNetwork = options.podNetwork ?? false;
+  }
+
+  /** The cluster CA, once the first reconcile made it (for a simulated renewal). */
+  clusterCa(): SimulatedClusterCa {
+    if (!this.ca) throw new Error('the simulated operator has not reconciled a Kafka resource yet: no cluster CA');
+    return this.ca;
+  }
+
+  /** `pod ip:port -> local listener` of each broker pod address relayed (podNetwork). */
+  podAddressRelays(): string[] {
+    return this.podRelays.describe();
   }
 
   start(intervalMs = 500): void {
@@ -122,6 +144,7 @@ export class SimulatedStrimziOperator {
     for (const id of [...this.served.keys()]) await serveExternalKeystore(PLATFORM_LOCAL_KAFKA, id, undefined).catch(() => undefined);
     this.served.clear();
     await this.proxies.close();
+    await this.podRelays.close();
     this.ca?.remove();
   }
 
@@ -289,6 +312,10 @@ export class SimulatedStrimziOperator {
     for (const l of listeners) {
       if (l.type === 'internal') {
         const host = `${name}-kafka-bootstrap.${this.namespace}.svc`;
+        if (this.podNetwork && l.tls) {
+          const problem = await this.relayPodAddresses(brokers, l.port);
+          if (problem) return problem;
+        }
         statuses.push({ name: l.name, addresses: [{ host, port: l.port }], bootstrapServers: `${host}:${l.port}`, certificates: [ca] });
       } else if (l.type === 'nodeport') {
         const bootstrap = await this.api.get(resourcePath('', 'v1', 'services', externalBootstrapServiceName(name, l), this.namespace));
@@ -326,6 +353,25 @@ export class SimulatedStrimziOperator {
       this.events.push(`certificate of ${node.podName} (${[...sans.dns.map((d) => `DNS:${d}`), ...sans.ip.map((a) => `IP:${a}`)].join(', ')}) served by local node ${localId}`);
     }
     return statuses;
+  }
+
+  /**
+   * Each broker pod's address on `port`, relayed to the PODS listener of the local node
+   * advertising that pod's name (layout.ts `podNetwork`); a problem when they do not pair up.
+   */
+  private async relayPodAddresses(brokers: readonly NodeRef[], port: number): Promise<string | undefined> {
+    for (const [i, node] of brokers.entries()) {
+      const local = nodeLayout(PLATFORM_LOCAL_KAFKA, i + 1);
+      if (local.podNetworkPort === undefined) return `simulation: the local Kafka cluster has no PODS listener (podNetworkBasePort in config/environments.ts) for the pods of a real node to reach`;
+      if (!local.podNetworkAdvertised?.startsWith(`${node.podName}.`)) {
+        return `simulation: local node ${local.id} advertises ${local.podNetworkAdvertised} on its PODS listener, not a name of broker pod ${node.podName}: the relay would hand its clients to the wrong broker`;
+      }
+      const pod = await this.api.get(resourcePath('', 'v1', 'pods', node.podName, this.namespace));
+      const ip = pod.status?.podIP as string | undefined;
+      if (!ip) return `simulation: broker pod ${node.podName} is Running without an address (status.podIP)`;
+      await this.podRelays.serve(node.podName, ip, port, `127.0.0.1:${local.podNetworkPort}`);
+    }
+    return undefined;
   }
 
   /** NodeUtils.findAddress: the preferred type if the node has it, else ExternalDNS, ExternalIP, InternalDNS, InternalIP, Hostname. */

@@ -2,10 +2,16 @@ import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { OVERRIDE_VARIABLES } from '../../../config';
-import { POSTS_DLQ_TOPIC, POSTS_TOPIC } from '../../../config/topics';
+import { environments, OVERRIDE_VARIABLES } from '../../../config';
+import { CONSUMER_GROUP, POSTS_DLQ_TOPIC, POSTS_TOPIC } from '../../../config/topics';
 import { KafkaTools, runKafkaTool } from '../../../tools/kafka-tool';
-import { localBootstrapServers } from '../../../tools/local/kafka';
+import { localBootstrapServers, localKafka } from '../../../tools/local/kafka';
+import { missingHostTool } from '../../../tools/local/kubernetes/node';
+import { onRealNode } from '../../../tools/local/kubernetes/node-cluster';
+import { groupLag } from '../../chaos/runs';
+import { readTopic } from '../../chaos/verifier';
+import { publishLocally, published, startRegistry, stopRegistryIfStarted } from '../../support/images';
+import { enforcerDrops, runPodOnce } from '../../support/real-node';
 import { KubeApi, KubeApiError, KubeObject, resourcePath } from '../../../tools/local/kubernetes';
 import { postgresUp } from '../../../tools/local-postgres';
 import { summarizePlan } from '../../../tools/plan-summary';
@@ -14,6 +20,7 @@ import {
   chartBundleDir,
   CommandRun,
   DEPLOY_TEST_DIR,
+  deployNodeConfig,
   deployTestKubernetes,
   freshCheckout,
   runCommand,
@@ -24,7 +31,7 @@ import {
 } from '../../support/deploy';
 import { renewClusterCa } from '../../support/simulated-ca-renewal';
 import { SimulatedStrimziOperator } from '../../support/simulated-strimzi-operator';
-import { CLIENT_SECRETS_DIGEST_ANNOTATION } from '../../../stacks/workloads-stack';
+import { CLIENT_SECRETS_DIGEST_ANNOTATION, NAMESPACE_NODE_SELECTOR_ANNOTATION } from '../../../stacks/workloads-stack';
 import { brokerPod, poolNodes } from '../../support/simulated-strimzi/model';
 import { kubernetesBinariesReady } from '../../support/kubernetes-build';
 
@@ -44,20 +51,24 @@ const chartsDir = path.join(DEPLOY_TEST_DIR, 'charts');
 /** The topics' deliberate removal from state, as docs/topics.md describes it. */
 const TOPIC_ADDRESSES = ['kafka_topic.posts', 'kafka_topic.posts_dlq'];
 
-/**
- * kwok runs no containers, so no image is pulled: the workloads need well-formed digests, not
- * pushed images (those are built, pushed and run by __tests__/tools/images). These name none.
- */
-const unpulledDigest = (service: string) => `sha256:${createHash('sha256').update(`kafka-platform-${service}, not pulled under kwok`).digest('hex')}`;
+/** Well-formed digests of images that were never pushed: only planned (the image bump), never pulled. */
+const unpulledDigest = (service: string) => `sha256:${createHash('sha256').update(`kafka-platform-${service}, never pushed`).digest('hex')}`;
 
-/** The values of the workflows' secrets and job outputs, by the variable they fill. */
+/**
+ * The values of the workflows' secrets and job outputs, by the variable they fill; the image
+ * digests are what `npm run images` pushed to the local registry (set in beforeAll), which the
+ * real node's containerd pulls.
+ */
 const secrets = {
   TF_VAR_kafka_admin_password: randomBytes(24).toString('base64url'),
   TF_VAR_alertmanager_webhook_url: 'http://127.0.0.1:9/alerts',
   TF_VAR_grafana_admin_password: randomBytes(18).toString('base64url'),
-  TF_VAR_producer_image_digest: unpulledDigest('producer'),
-  TF_VAR_consumer_image_digest: unpulledDigest('consumer'),
+  TF_VAR_producer_image_digest: '',
+  TF_VAR_consumer_image_digest: '',
 };
+/** The pushed images (`<registry>/kafka-platform-<service>@<digest>`). */
+const images = { producer: '', consumer: '' };
+let registryStarted = false;
 /** How every command of this run reaches the local Kubernetes, the charts and the state. */
 let overrides: NodeJS.ProcessEnv;
 let api: KubeApi;
@@ -102,6 +113,18 @@ async function plansFor(label: string, change: ConfigChange, variables: NodeJS.P
   return summaries;
 }
 
+/** The last lines of every workloads pod's log, fetched through the API server from the kubelet (for failure messages). */
+async function workloadLogs(): Promise<string> {
+  const pods = (await api.get<{ items: KubeObject[] }>(namespaced('workloads', 'pods'))).items;
+  const logs = await Promise.all(
+    pods.map(async (p) => {
+      const text = await api.request<unknown>('GET', `${namespaced('workloads', 'pods', p.metadata.name)}/log?tailLines=30`).catch((e: Error) => e.message);
+      return `${p.metadata.name} (${p.status?.phase}):\n${typeof text === 'string' ? text : JSON.stringify(text)}`;
+    }),
+  );
+  return logs.join('\n---\n');
+}
+
 /** The zone label the single node gets once the plan-time check asks for it (docs/kafka.md). */
 const ZONE = 'dev-a';
 /** Seconds the Kafka resource may stay NotReady during a deploy before the test stops it. */
@@ -125,14 +148,28 @@ function stopWhenKafkaStuck(): () => Promise<string | undefined> {
 const BUILD_WAIT_MS = 45 * 60_000;
 
 beforeAll(async () => {
-  // The binaries, and the kubectl that addons-stack installs the Strimzi CRDs with, may still be building.
-  await kubernetesBinariesReady((line) => console.log(`[deploy-test] ${line}`), BUILD_WAIT_MS);
+  const missing = missingHostTool();
+  if (missing) throw new Error(missing);
+  // The binaries (the real node's too), and the kubectl that addons-stack installs the Strimzi CRDs with, may still be building.
+  await kubernetesBinariesReady((line) => console.log(`[deploy-test] ${line}`), BUILD_WAIT_MS, true);
   fs.rmSync(path.join(DEPLOY_TEST_DIR, 'logs'), { recursive: true, force: true });
-  // A clean control plane for every run; the one `npm run k8s:up` starts is not touched.
+  // A clean control plane and node for every run; the ones `npm run k8s:up` starts are not touched.
   await deployTestKubernetes.down({ purge: true, log: () => undefined });
-  const up = await deployTestKubernetes.up({ log: () => undefined });
-  timings['local Kubernetes ready'] = up.readyInMs / 1000;
+  const up = await deployTestKubernetes.up({ log: (l) => console.log(`[deploy-test] ${l}`), timeoutMs: 300_000 });
+  timings['local Kubernetes with its real node ready'] = up.readyInMs / 1000;
   api = deployTestKubernetes.api();
+
+  // The services' images as `npm run images` pushes them: what the real node pulls by digest.
+  const publishStarted = Date.now();
+  registryStarted = await startRegistry();
+  const record = await publishLocally();
+  for (const service of ['producer', 'consumer'] as const) {
+    const pushed = published(record, service).pushed;
+    expect(pushed.repository).toBe(`${environments.local.imageRegistry}/kafka-platform-${service}`);
+    secrets[`TF_VAR_${service}_image_digest`] = pushed.digest;
+    images[service] = pushed.reference;
+  }
+  timings['images published'] = (Date.now() - publishStarted) / 1000;
 
   // The shared chart bundle, copied so the chart-bump test can add an archive beside it.
   fs.rmSync(chartsDir, { recursive: true, force: true });
@@ -145,6 +182,9 @@ beforeAll(async () => {
     [OVERRIDE_VARIABLES.kubeconfig]: deployTestKubernetes.layout.kubeconfig,
     [OVERRIDE_VARIABLES.chartsDirectory]: chartsDir,
     [OVERRIDE_VARIABLES.pgSchemaPrefix]: `deploy_${run}`,
+    // The registry the images were pushed to, and the workloads namespace on the real node.
+    [OVERRIDE_VARIABLES.imageRegistry]: environments.local.imageRegistry,
+    [OVERRIDE_VARIABLES.workloadsNodeSelector]: onRealNode(deployNodeConfig),
     PG_CONN_STR: await postgresUp(),
     // Each stack's own Terraform data directory for this run: cdktf.out is shared with `npm start` (local backend).
     TF_DATA_DIR: `.terraform-deploy-${run}`,
@@ -162,8 +202,10 @@ beforeAll(async () => {
     for (const topic of existing) await runKafkaTool(KafkaTools.topics, ['--bootstrap-server', localBootstrapServers(), '--delete', '--topic', topic]);
   }
 
-  // A reconcile and a User Operator that take their time, as on a cluster: 20 s each.
-  operator = new SimulatedStrimziOperator(api, 'kafka', { statusLagMs: 20_000, userLagMs: 20_000 });
+  // A reconcile and a User Operator that take their time, as on a cluster: 20 s each. The broker
+  // pods' addresses answer on the TLS listener's port (relayed to the local nodes behind them),
+  // so the services on the real node reach the brokers as on a cluster.
+  operator = new SimulatedStrimziOperator(api, 'kafka', { statusLagMs: 20_000, userLagMs: 20_000, podNetwork: true });
   operator.start();
 }, BUILD_WAIT_MS + 10 * MINUTE);
 
@@ -187,6 +229,7 @@ afterAll(async () => {
   fs.writeFileSync(path.join(DEPLOY_TEST_DIR, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
   console.log(`deploy test timings (s): ${JSON.stringify(timings)}`);
   await deployTestKubernetes.down({ log: () => undefined });
+  await stopRegistryIfStarted(registryStarted);
 }, 5 * MINUTE);
 
 describe('dev on a local Kubernetes, deployed through the project commands', () => {
@@ -315,24 +358,83 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     expect(await topicNames()).toEqual(expect.arrayContaining([POSTS_TOPIC, POSTS_DLQ_TOPIC]));
   });
 
-  it('runs the workloads in their restricted namespace: pods admitted, Running and Ready', async () => {
+  it('runs the services on the real node from the pushed images: the producer Job’s messages all in posts by Kafka’s own count, every one consumed', async () => {
     assertDeployed();
     const ns = await api.get(resourcePath('', 'v1', 'namespaces', 'workloads'));
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    const consumer = await api.waitFor(
-      'the consumer Deployment available',
+    expect(ns.metadata.annotations[NAMESPACE_NODE_SELECTOR_ANNOTATION]).toBe(onRealNode(deployNodeConfig));
+    const job = await api.waitFor(
+      'the producer Job finished',
       async () => {
-        const d = await api.get(namespaced('workloads', 'deployments', 'consumer', 'apps'));
-        return d.status.availableReplicas === 2 ? d : undefined;
+        const j = await api.get(namespaced('workloads', 'jobs', 'producer', 'batch'));
+        return (j.status?.succeeded ?? 0) > 0 || (j.status?.failed ?? 0) > 0 ? j : undefined;
       },
-      2 * MINUTE,
+      5 * MINUTE,
+      1000,
     );
-    expect(consumer.spec.template.spec.containers[0].image).toBe(`localhost:5001/kafka-platform-consumer@${secrets.TF_VAR_consumer_image_digest}`);
-    const pods = await api.get<{ items: KubeObject[] }>(`${namespaced('workloads', 'pods')}?labelSelector=app.kubernetes.io%2Fname%3Dconsumer`);
-    expect(pods.items.map((p) => p.status.phase)).toEqual(['Running', 'Running']);
-    // One node, as on kind: the host spread allows both there (skew is counted over existing nodes).
-    expect(new Set(pods.items.map((p) => p.spec.nodeName)).size).toBe(1);
-  });
+    if (!job.status?.succeeded) throw new Error(`the producer Job failed: ${JSON.stringify(job.status)}\n${await workloadLogs()}`);
+    // Kafka's own count: every message the Job was told to send is in the topic, once.
+    const count = Number((job.spec.template.spec.containers[0].env as { name: string; value?: string }[]).find((e) => e.name === 'MESSAGE_COUNT')!.value);
+    expect(count).toBeGreaterThan(0);
+    const content = await readTopic(localBootstrapServers(), POSTS_TOPIC);
+    expect(`${content.records} records, ${content.ids.size} ids`).toBe(`${count} records, ${count} ids`);
+
+    const consumer = await api
+      .waitFor(
+        'the consumer Deployment available (its /readyz, called by the kubelet)',
+        async () => {
+          const d = await api.get(namespaced('workloads', 'deployments', 'consumer', 'apps'));
+          return d.status.availableReplicas === 2 ? d : undefined;
+        },
+        3 * MINUTE,
+        1000,
+      )
+      .catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await workloadLogs()}`);
+      });
+    expect(consumer.spec.template.spec.containers[0].image).toBe(images.consumer);
+    // Every message processed and committed: the group's lag is 0 on each partition.
+    await api.waitFor('the consumer group at the log end', async () => ((await groupLag(CONSUMER_GROUP, localKafka)).every((l) => l === 0) ? true : undefined), 3 * MINUTE, 2000);
+    expect(await groupLag(CONSUMER_GROUP, localKafka)).toEqual(Array(6).fill(0));
+
+    // What ran where: on the real node, by the digest pushed, as uid 65532.
+    const pods = (await api.get<{ items: KubeObject[] }>(namespaced('workloads', 'pods'))).items.filter((p) => !p.metadata.deletionTimestamp);
+    for (const service of ['producer', 'consumer'] as const) {
+      const ran = pods.filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === service);
+      expect(ran.length).toBe(service === 'producer' ? 1 : 2);
+      for (const p of ran) {
+        expect(`${p.metadata.name} on ${p.spec.nodeName}, ${p.status.containerStatuses[0].imageID}`).toBe(`${p.metadata.name} on ${deployNodeConfig.name}, ${images[service]}`);
+        expect(p.spec.securityContext.runAsUser).toBe(65532);
+        console.log(`[deploy-test] ${service}: pod ${p.metadata.name} on ${p.spec.nodeName} (${p.status.podIP}), image ${p.status.containerStatuses[0].imageID}`);
+      }
+    }
+    console.log(`[deploy-test] broker pod addresses relayed: ${operator.podAddressRelays().join('; ')}`);
+  }, 15 * MINUTE);
+
+  it("refuses a pod of the workloads namespace without the services' labels: the brokers and the consumer's metrics port, each refusal in the enforcer's drop log", async () => {
+    assertDeployed();
+    const consumerIp = (await api.get<{ items: KubeObject[] }>(`${namespaced('workloads', 'pods')}?labelSelector=app.kubernetes.io%2Fname%3Dconsumer`)).items[0].status.podIP as string;
+    const brokerIp = (await api.get(namespaced('kafka', 'pods', 'platform-combined-0'))).status.podIP as string;
+    const script = [
+      'sleep 3',
+      "echo OWN-IP $(ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p')",
+      `nc -w 3 ${brokerIp} 9093 -e true && echo BROKER-OPEN || echo BROKER-REFUSED`,
+      'nc -w 3 platform-kafka-bootstrap.kafka.svc 9093 -e true && echo BOOTSTRAP-OPEN || echo BOOTSTRAP-REFUSED',
+      `timeout 5 wget -q -O - http://${consumerIp}:8080/metrics >/dev/null && echo METRICS-OPEN || echo METRICS-REFUSED`,
+    ].join('; ');
+    const { result: stranger, drops } = await enforcerDrops(() => runPodOnce(api, 'workloads', 'stranger', {}, script));
+    expect(stranger.log).toContain('BROKER-REFUSED');
+    expect(stranger.log).toContain('BOOTSTRAP-REFUSED');
+    expect(stranger.log).toContain('METRICS-REFUSED');
+    const ip = /OWN-IP (\S+)/.exec(stranger.log)![1];
+    expect(drops.some((l) => l.includes(`${ip}.`) && l.includes(`> ${brokerIp}.9093`))).toBe(true);
+    expect(drops.some((l) => l.includes(`${ip}.`) && l.includes(`> ${consumerIp}.8080`))).toBe(true);
+    // The same pod with the services' labels reaches the broker and the bootstrap Service by name: the labels decide.
+    const labelled = await runPodOnce(api, 'workloads', 'labelled', { 'app.kubernetes.io/part-of': 'kafka-platform' }, script);
+    expect(labelled.log).toContain('BROKER-OPEN');
+    expect(labelled.log).toContain('BOOTSTRAP-OPEN');
+    for (const name of ['stranger', 'labelled']) await api.delete(namespaced('workloads', 'pods', name));
+  }, 10 * MINUTE);
 
   it('scales the consumer on its group’s lag: KEDA’s ScaledObject and ClusterTriggerAuthentication accepted, at most one replica per partition', async () => {
     assertDeployed();
@@ -367,8 +469,8 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
 
   it('reports no changes for any stack in the pull request workflow’s plan summary', async () => {
     assertDeployed();
-    // The producer Job finished first (kwok completes Job pods): kept without a TTL, a finished
-    // Job is no change, so no deploy after this one runs the load again.
+    // The producer Job finished first: kept without a TTL, a finished Job is no change, so no
+    // deploy after this one runs the load again.
     const producer = await api.waitFor(
       'the producer Job complete',
       async () => {
@@ -458,7 +560,7 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     const deployment = namespaced('workloads', 'deployments', 'consumer', 'apps');
     const before = await api.get(deployment);
     const producer = await api.get(namespaced('workloads', 'jobs', 'producer', 'batch'));
-    const renewed = await renewClusterCa(api, 'kafka', 'platform');
+    const renewed = await renewClusterCa(api, 'kafka', 'platform', operator.clusterCa());
     await expectOk(
       await runCommand('tools/with-toolchain.sh npx cdktf deploy workloads-stack --auto-approve --ignore-missing-stack-dependencies --skip-provider-lock', { ...overrides, ...secrets }),
       'deploy workloads-stack after a CA renewal',

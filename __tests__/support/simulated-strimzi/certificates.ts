@@ -12,6 +12,8 @@ import { runKeytool } from '../../../tools/kafka-tool';
  * Keys stay in a private scratch directory for the operator's lifetime (the cluster CA key
  * Secret of a real operator is not reproduced).
  */
+const CA_SUBJECT = ['-subj', '/O=io.strimzi/CN=cluster-ca v0', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
+
 export class SimulatedClusterCa {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simulated-cluster-ca-'));
   private readonly caKey = path.join(this.dir, 'ca.key');
@@ -20,8 +22,17 @@ export class SimulatedClusterCa {
 
   constructor() {
     fs.chmodSync(this.dir, 0o700);
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', this.caKey, '-out', this.caCertFile, '-days', '365', '-subj', '/O=io.strimzi/CN=cluster-ca v0',
-      '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', this.caKey, '-out', this.caCertFile, '-days', '365', ...CA_SUBJECT]);
+  }
+
+  /**
+   * Strimzi's renewal of the CA certificate (not a key replacement): a new certificate for the
+   * same key and subject, so the node certificates signed before it still verify against it.
+   * Returns the new certificate (PEM); the certificates issued from now on carry it.
+   */
+  renew(): string {
+    openssl(['req', '-x509', '-new', '-key', this.caKey, '-out', this.caCertFile, '-days', '365', ...CA_SUBJECT]);
+    return this.caCert;
   }
 
   get caCert(): string {

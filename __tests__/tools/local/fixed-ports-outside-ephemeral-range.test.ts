@@ -21,6 +21,7 @@ function kafkaPorts(name: string, spec: LocalKafkaSpec): Array<[string, number]>
     [`${name} node ${n.id} controller`, n.controllerPort],
     [`${name} node ${n.id} SASL_SSL`, n.saslPort],
     ...(n.externalPort !== undefined ? [[`${name} node ${n.id} EXTERNAL`, n.externalPort] as [string, number]] : []),
+    ...(n.podNetworkPort !== undefined ? [[`${name} node ${n.id} PODS`, n.podNetworkPort] as [string, number]] : []),
   ]);
 }
 
@@ -49,7 +50,7 @@ const fixedPorts: Array<[string, number]> = [
   ...kubernetesPorts('storage-class/cluster-test Kubernetes', 200),
   ...kubernetesPorts('joined-node-test Kubernetes', 300),
   ...realNodePorts('real node', 0),
-  ...realNodePorts('standalone node test', 100),
+  ...realNodePorts('standalone node test and deploy test', 100),
   ...realNodePorts('joined node test', 300),
   // The simulated operator forwards dev's node ports on 127.0.0.1 (bootstrap and one per broker).
   ...[0, 1, 2, 3, 4, 5].map((i): [string, number] => [`dev node port ${i}`, nodePort.bootstrapNodePort + i]),

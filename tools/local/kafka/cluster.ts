@@ -425,6 +425,7 @@ export class LocalKafkaCluster {
     await ensurePortFree(node.controllerPort, `node ${node.id} controller listener`, `${key}.controllerBasePort`, file);
     await ensurePortFree(node.saslPort, `node ${node.id} SASL_SSL listener`, `${key}.saslBasePort`, file, node.saslHost);
     if (node.externalPort !== undefined) await ensurePortFree(node.externalPort, `node ${node.id} EXTERNAL listener`, `${key}.externalBasePort`, file);
+    if (node.podNetworkPort !== undefined) await ensurePortFree(node.podNetworkPort, `node ${node.id} PODS listener`, `${key}.podNetworkBasePort`, file);
   }
 
   private async nodeStatuses(nodes: readonly LocalNode[]): Promise<NodeStatus[]> {

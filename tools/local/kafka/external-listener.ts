@@ -13,6 +13,8 @@ import { ensureTls } from './secrets';
  */
 
 const KEYSTORE_LOCATION = 'listener.name.external.ssl.keystore.location';
+/** The PODS listener (layout.ts `podNetwork`) serves the same certificate as EXTERNAL. */
+const PODS_KEYSTORE_LOCATION = 'listener.name.pods.ssl.keystore.location';
 
 function externalPortOf(spec: LocalKafkaSpec, id: number): number {
   const port = nodeLayout(spec, id).externalPort;
@@ -26,14 +28,17 @@ export function externalAddresses(spec: LocalKafkaSpec): string[] {
 }
 
 /**
- * Undefined when every node serves its EXTERNAL listener, else what is wrong and the fix (a
- * cluster started before the listener existed has none until it restarts).
+ * Undefined when every node serves its EXTERNAL (and PODS, if configured) listener, else what is
+ * wrong and the fix (a cluster started before a listener existed has none until it restarts).
  */
 export async function externalListenerProblem(spec: LocalKafkaSpec): Promise<string | undefined> {
   const missing: string[] = [];
-  for (const node of allNodes(spec)) if (!(await isListening(externalPortOf(spec, node.id)))) missing.push(`node ${node.id} (port ${externalPortOf(spec, node.id)})`);
+  for (const node of allNodes(spec)) {
+    if (!(await isListening(externalPortOf(spec, node.id)))) missing.push(`node ${node.id} EXTERNAL (port ${externalPortOf(spec, node.id)})`);
+    if (node.podNetworkPort !== undefined && !(await isListening(node.podNetworkPort))) missing.push(`node ${node.id} PODS (port ${node.podNetworkPort})`);
+  }
   if (missing.length === 0) return undefined;
-  return `the ${spec.name} cluster has no EXTERNAL listener on ${missing.join(', ')}: it was started without one; restart it (npm run kafka:down && npm run kafka:up)`;
+  return `the ${spec.name} cluster has no listener on ${missing.join(', ')}: it was started without one; restart it (npm run kafka:down && npm run kafka:up)`;
 }
 
 /** SHA-256 fingerprint (`AA:BB:...`) of the certificate a TLS port presents, unverified. */
@@ -58,18 +63,24 @@ export function servedCertificateFingerprint(port: number): Promise<string> {
  * until the listener presents it.
  */
 export async function serveExternalKeystore(spec: LocalKafkaSpec, id: number, keystore: string | undefined, fingerprint?: string, timeoutMs = 60_000): Promise<void> {
-  const port = externalPortOf(spec, id);
+  const node = nodeLayout(spec, id);
+  const ports: Array<[string, number]> = [['EXTERNAL', externalPortOf(spec, id)], ...(node.podNetworkPort !== undefined ? [['PODS', node.podNetworkPort] as [string, number]] : [])];
+  const keys = [KEYSTORE_LOCATION, ...(node.podNetworkPort !== undefined ? [PODS_KEYSTORE_LOCATION] : [])];
   const admin = ['--bootstrap-server', allNodes(spec).map((n) => `127.0.0.1:${n.clientPort}`).join(','), '--entity-type', 'brokers', '--entity-name', String(id), '--alter'];
-  await runKafkaTool(KafkaTools.configs, keystore === undefined ? [...admin, '--delete-config', KEYSTORE_LOCATION] : [...admin, '--add-config', `${KEYSTORE_LOCATION}=${keystore}`]);
+  await runKafkaTool(
+    KafkaTools.configs,
+    keystore === undefined ? [...admin, '--delete-config', keys.join(',')] : [...admin, '--add-config', keys.map((k) => `${k}=${keystore}`).join(',')],
+  );
   if (fingerprint === undefined) return;
   const deadline = Date.now() + timeoutMs;
-  let served = '';
-  while (Date.now() < deadline) {
-    served = await servedCertificateFingerprint(port).catch((err: Error) => err.message);
-    if (served === fingerprint) return;
-    await sleep(250);
+  for (const [listener, port] of ports) {
+    let served = '';
+    while (served !== fingerprint) {
+      if (Date.now() > deadline) throw new Error(`node ${id} of the ${spec.name} cluster still presents ${served} on its ${listener} listener ${timeoutMs / 1000}s after its keystore was set to ${keystore}`);
+      served = await servedCertificateFingerprint(port).catch((err: Error) => err.message);
+      if (served !== fingerprint) await sleep(250);
+    }
   }
-  throw new Error(`node ${id} of the ${spec.name} cluster still presents ${served} on its EXTERNAL listener ${timeoutMs / 1000}s after its keystore was set to ${keystore}`);
 }
 
 /** The password every keystore served on the EXTERNAL listener must have (the listener's static one). */

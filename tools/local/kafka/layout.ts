@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { environments, versions } from '../../../config';
+import { INTERNAL_TLS_PORT, nodePoolPlan } from '../../../modules/kafka-cluster/kafka';
 import { CACHE_DIR } from '../../paths';
 import { HOST } from '../process';
 
@@ -27,6 +28,13 @@ export interface LocalKafkaSpec {
    */
   readonly externalBasePort?: number;
   /**
+   * Port of node 1's PODS listener (SASL_SSL, certificates served with EXTERNAL's) and the
+   * address each node advertises on it (by node, from node 1): a local Kubernetes' pods reach
+   * it relayed from broker pods' addresses (the deploy test's simulated operator), under the
+   * names those pods have. Undefined: the cluster has no such listener.
+   */
+  readonly podNetwork?: { readonly basePort: number; readonly advertised: readonly string[] };
+  /**
    * Address the SASL_SSL listener binds and advertises (default 127.0.0.1): a local real
    * node's bridge address lets its pods reach the brokers, host tools too.
    */
@@ -50,6 +58,9 @@ export interface LocalNode {
   readonly saslHost: string;
   /** EXTERNAL (SASL_SSL) listener, when the cluster has one. */
   readonly externalPort?: number;
+  /** PODS (SASL_SSL) listener and the `host:port` it advertises, when the cluster has one. */
+  readonly podNetworkPort?: number;
+  readonly podNetworkAdvertised?: string;
   readonly dir: string;
   readonly dataDir: string;
   readonly configFile: string;
@@ -61,11 +72,25 @@ export interface LocalNode {
   readonly versionFile: string;
 }
 
+/**
+ * What dev's broker pods are called on a Kubernetes, broker by broker (Strimzi:
+ * `<cluster>-<pool>-<node id>` in the headless Service `<cluster>-kafka-brokers`, ids from 0),
+ * with the internal TLS listener's port: what the PODS listener advertises.
+ */
+function devBrokerPodAddresses(nodes: number): string[] {
+  const { kafka, namespaces } = environments.dev;
+  const pool = nodePoolPlan(kafka).find((p) => p.roles.includes('broker'))!;
+  return Array.from({ length: nodes }, (_, i) => `${kafka.clusterName}-${pool.name}-${i}.${kafka.clusterName}-kafka-brokers.${namespaces.kafka}.svc:${INTERNAL_TLS_PORT}`);
+}
+
+const { podNetworkBasePort, ...localPorts } = environments.local.localCluster;
+
 /** The platform's local cluster, as `npm run kafka:up` and the test suite run it. */
 export const PLATFORM_LOCAL_KAFKA: LocalKafkaSpec = {
   name: 'local-kafka',
   dir: path.join(CACHE_DIR, 'local-kafka'),
-  ...environments.local.localCluster,
+  ...localPorts,
+  podNetwork: { basePort: podNetworkBasePort, advertised: devBrokerPodAddresses(localPorts.nodes) },
   kafkaVersion: versions.kafka.version,
   metadataVersion: versions.kafka.metadataVersion,
   configKey: 'localCluster',
@@ -83,13 +108,14 @@ export const SIDE_CLUSTER_PORT_OFFSETS = { chaos: -10000, upgrade: -12000, bench
  * The platform cluster's ports, every listener moved by `offset`: a cluster beside it
  * (chaos, upgrade, bench) gets all of them, so a listener added later cannot collide.
  */
-export function shiftedPorts(offset: number): Pick<LocalKafkaSpec, 'clientBasePort' | 'controllerBasePort' | 'saslBasePort' | 'externalBasePort'> {
+export function shiftedPorts(offset: number): Pick<LocalKafkaSpec, 'clientBasePort' | 'controllerBasePort' | 'saslBasePort' | 'externalBasePort' | 'podNetwork'> {
   const p = PLATFORM_LOCAL_KAFKA;
   return {
     clientBasePort: p.clientBasePort + offset,
     controllerBasePort: p.controllerBasePort + offset,
     saslBasePort: p.saslBasePort + offset,
     ...(p.externalBasePort !== undefined ? { externalBasePort: p.externalBasePort + offset } : {}),
+    ...(p.podNetwork !== undefined ? { podNetwork: { ...p.podNetwork, basePort: p.podNetwork.basePort + offset } } : {}),
   };
 }
 
@@ -105,6 +131,7 @@ export function nodeLayout(spec: LocalKafkaSpec, id: number): LocalNode {
     saslPort: spec.saslBasePort + id - 1,
     saslHost: spec.saslHost ?? HOST,
     ...(spec.externalBasePort !== undefined ? { externalPort: spec.externalBasePort + id - 1 } : {}),
+    ...(spec.podNetwork !== undefined ? { podNetworkPort: spec.podNetwork.basePort + id - 1, podNetworkAdvertised: spec.podNetwork.advertised[id - 1] } : {}),
     dir,
     dataDir: path.join(dir, 'data'),
     configFile: path.join(dir, 'server.properties'),

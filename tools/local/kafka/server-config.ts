@@ -7,15 +7,28 @@ import { BrokerTls } from './secrets';
 /** server.properties of one node: combined roles, PLAINTEXT + SASL_SSL client listeners, ACLs on. */
 export function serverProperties(node: LocalNode, nodes: readonly LocalNode[], tls: BrokerTls): string {
   const external = node.externalPort !== undefined ? `,EXTERNAL://${HOST}:${node.externalPort}` : '';
+  const pods = node.podNetworkPort !== undefined ? `,PODS://${HOST}:${node.podNetworkPort}` : '';
+  const podsAdvertised = node.podNetworkAdvertised !== undefined ? `,PODS://${node.podNetworkAdvertised}` : '';
+  /** A listener whose certificate a test's stand-in operator replaces while the node runs. */
+  const replaceable = (name: string) => ({
+    [`listener.name.${name}.scram-sha-512.sasl.jaas.config`]: 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    [`listener.name.${name}.ssl.keystore.type`]: 'PKCS12',
+    [`listener.name.${name}.ssl.keystore.location`]: tls.keystore,
+    [`listener.name.${name}.ssl.keystore.password`]: tls.password,
+    [`listener.name.${name}.ssl.allow.dn.changes`]: true,
+    [`listener.name.${name}.ssl.allow.san.changes`]: true,
+  });
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': node.id,
     // Dynamic KRaft quorum (KIP-853): voters come from the formatted storage, not from static config.
     'controller.quorum.bootstrap.servers': nodes.map((n) => `${HOST}:${n.controllerPort}`).join(','),
     'controller.listener.names': 'CONTROLLER',
-    listeners: `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${node.saslHost}:${node.saslPort}${external}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${node.saslHost}:${node.saslPort}${external}`,
-    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL${external ? ',EXTERNAL:SASL_SSL' : ''}`,
+    listeners: `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${node.saslHost}:${node.saslPort}${external}${pods}`,
+    // PODS advertises a broker pod's name (and port), which only a pod of a local Kubernetes
+    // resolves: the relay from that pod's address ends here (podNetwork in layout.ts).
+    'advertised.listeners': `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${node.saslHost}:${node.saslPort}${external}${podsAdvertised}`,
+    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL${external ? ',EXTERNAL:SASL_SSL' : ''}${pods ? ',PODS:SASL_SSL' : ''}`,
     'inter.broker.listener.name': 'PLAINTEXT',
     // Clients as in the Kubernetes clusters: TLS plus SCRAM-SHA-512, users created by clusterUp.
     'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
@@ -23,18 +36,10 @@ export function serverProperties(node: LocalNode, nodes: readonly LocalNode[], t
     'listener.name.sasl_ssl.ssl.keystore.type': 'PKCS12',
     'listener.name.sasl_ssl.ssl.keystore.location': tls.keystore,
     'listener.name.sasl_ssl.ssl.keystore.password': tls.password,
-    ...(external
-      ? {
-          // Starts with the local certificate; a test's stand-in operator swaps in the one a
-          // Kubernetes operator would issue (other names, another CA) without a restart.
-          'listener.name.external.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-          'listener.name.external.ssl.keystore.type': 'PKCS12',
-          'listener.name.external.ssl.keystore.location': tls.keystore,
-          'listener.name.external.ssl.keystore.password': tls.password,
-          'listener.name.external.ssl.allow.dn.changes': true,
-          'listener.name.external.ssl.allow.san.changes': true,
-        }
-      : {}),
+    // Both start with the local certificate; a test's stand-in operator swaps in the one a
+    // Kubernetes operator would issue (other names, another CA) without a restart.
+    ...(external ? replaceable('external') : {}),
+    ...(pods ? replaceable('pods') : {}),
     'log.dirs': node.dataDir,
     'num.partitions': 3,
     'default.replication.factor': 3,

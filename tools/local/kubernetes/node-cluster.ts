@@ -6,7 +6,7 @@ import { LocalNodeConfig } from '../../../config';
 import { HOST, isAlive, Log, readPidFile, sleep, tailFile, waitForExit } from '../process';
 import { httpGet } from '../../http';
 import { KubeApi, KubeObject, resourcePath } from './api';
-import { SERVICE_CIDR } from './components';
+import { POD_CIDR, SERVICE_CIDR } from './components';
 import { LocalKubernetesLayout } from './layout';
 import { LocalNode } from './node';
 import { nodeIsReady } from './nodes';
@@ -102,6 +102,7 @@ export class JoinedNode {
           labels: REAL_NODE_LABELS,
         },
         serviceCidr: SERVICE_CIDR,
+        simulatedPodCidrs: [POD_CIDR],
         images: [corednsImage(this.node.layout.imagesDir, this.node.bin.coredns)],
         prepareNetwork: () => openBridgeToServices(c.bridge),
       });

@@ -243,11 +243,11 @@ export function bridgeAddress(cidr: string): { address: string; prefix: number }
 /**
  * The pod network: Debian's bridge and host-local plugins on the node's own bridge. No
  * `isGateway` (the bridge plugin would switch on the host's IP forwarding), no `ipMasq`, and
- * routes only to the pod subnet itself and, on a registered node, to the Service range through
- * the bridge's address (where kube-proxy's rules turn a Service address into a pod's): a pod
- * can reach this machine, other pods and Services, nothing else.
+ * routes only to the pod subnet itself and, on a registered node, to `routed` (the Service range,
+ * the simulated nodes' pod range) through the bridge's address (where kube-proxy's rules turn a
+ * Service address into a pod's): a pod can reach this machine, other pods and Services, nothing else.
  */
-export function renderCniConfig(layout: NodeLayout, serviceCidr?: string): string {
+export function renderCniConfig(layout: NodeLayout, routed: readonly string[] = []): string {
   const c = layout.config;
   const gateway = bridgeAddress(c.podSubnet).address;
   return JSON.stringify(
@@ -264,7 +264,7 @@ export function renderCniConfig(layout: NodeLayout, serviceCidr?: string): strin
           ipam: {
             type: 'host-local',
             ranges: [[{ subnet: c.podSubnet, gateway }]],
-            ...(serviceCidr ? { routes: [{ dst: serviceCidr, gw: gateway }] } : {}),
+            ...(routed.length > 0 ? { routes: routed.map((dst) => ({ dst, gw: gateway })) } : {}),
             dataDir: layout.ipamDir,
           },
         },

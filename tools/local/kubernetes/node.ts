@@ -53,6 +53,11 @@ export interface NodeJoin {
   readonly registration: NodeRegistration;
   /** Pods reach Services through the bridge's address (a route in every pod). */
   readonly serviceCidr: string;
+  /**
+   * Pod ranges of the cluster's simulated nodes, routed the same way: their pods run no
+   * container, but this machine may answer for some of their addresses (a stand-in's relays).
+   */
+  readonly simulatedPodCidrs?: readonly string[];
   /** More images to import (e.g. the cluster DNS's). */
   readonly images?: readonly NodeImage[];
   /** Runs once the bridge exists, before the kubelet starts (the host's rules for it). */
@@ -162,7 +167,7 @@ export class LocalNode {
     fs.mkdirSync(path.join(l.registryHostsDir, registry), { recursive: true });
     fs.writeFileSync(path.join(l.registryHostsDir, registry, 'hosts.toml'), renderRegistryHosts(registry));
     // Before containerd starts: without a network config the CRI reports the network not ready.
-    fs.writeFileSync(path.join(l.cniConfDir, '10-kafka-platform-node.conflist'), renderCniConfig(l, join?.serviceCidr));
+    fs.writeFileSync(path.join(l.cniConfDir, '10-kafka-platform-node.conflist'), renderCniConfig(l, join ? [join.serviceCidr, ...(join.simulatedPodCidrs ?? [])] : []));
     fs.rmSync(l.ipamDir, { recursive: true, force: true });
     await createBridge(this.config.bridge, bridgeAddress(this.config.podSubnet));
     if (join?.prepareNetwork) await join.prepareNetwork();

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { KubeApi, KubeObject, resourcePath } from '../../../../tools/local/kubernetes';
-import { SERVICE_CIDR } from '../../../../tools/local/kubernetes/components';
+import { POD_CIDR, SERVICE_CIDR } from '../../../../tools/local/kubernetes/components';
 import { missingHostTool } from '../../../../tools/local/kubernetes/node';
 import { NODE_SELECTOR_ANNOTATION, onRealNode, pathOf } from '../../../../tools/local/kubernetes/node-cluster';
 import { enforcerChains, guardChain } from '../../../../tools/local/kubernetes/node-network';
@@ -181,7 +181,8 @@ describe('a real node joined to the local Kubernetes', () => {
       .filter((l) => /^\S+ (via|dev)/.test(l))
       .map((l) => l.trim().replace(/\s+/g, ' '));
     const podIp = /inet (10\.245\.3\.\d+)/.exec(r.log)![1];
-    expect(routes.sort()).toEqual([`10.245.3.0/24 dev eth0 scope link src ${podIp}`, `${SERVICE_CIDR} via ${NODE_IP} dev eth0`].sort());
+    // The simulated nodes' pod range too: this machine answers for broker pods it stands in for.
+    expect(routes.sort()).toEqual([`10.245.3.0/24 dev eth0 scope link src ${podIp}`, `${SERVICE_CIDR} via ${NODE_IP} dev eth0`, `${POD_CIDR} via ${NODE_IP} dev eth0`].sort());
     expect(r.log).not.toMatch(/^default/m);
     expect(fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).toBe('0');
     expect(fs.readFileSync(`/proc/sys/net/ipv4/conf/${nodeConfig.bridge}/forwarding`, 'utf8').trim()).toBe('1');
