@@ -119,7 +119,8 @@ async function workloadLogs(): Promise<string> {
   const logs = await Promise.all(
     pods.map(async (p) => {
       const text = await api.request<unknown>('GET', `${namespaced('workloads', 'pods', p.metadata.name)}/log?tailLines=30`).catch((e: Error) => e.message);
-      return `${p.metadata.name} (${p.status?.phase}):\n${typeof text === 'string' ? text : JSON.stringify(text)}`;
+      const states = (p.status?.containerStatuses ?? []).map((c: KubeObject) => `${c.name} ${JSON.stringify(c.state)}`).join('; ');
+      return `${p.metadata.name} (${p.status?.phase} on ${p.spec.nodeName ?? 'no node'}; ${states || JSON.stringify(p.status?.conditions ?? [])}):\n${typeof text === 'string' ? text : JSON.stringify(text)}`;
     }),
   );
   return logs.join('\n---\n');
@@ -274,7 +275,10 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
       const secret = await api.find(namespaced('kafka', 'secrets', user));
       userSecretsWhenKafkaStackEnded.push(`${user}: ${secret ? Object.keys(secret.data).sort().join(',') : 'no Secret'}`);
     }
-    const w = await expectOk(await runCommand('npm run deploy -- workloads-stack --auto-approve', { ...overrides, ...secrets }), 'deploy workloads-stack');
+    const w = await runCommand('npm run deploy -- workloads-stack --auto-approve', { ...overrides, ...secrets });
+    // A rollout that never finishes: what the pods say is the news.
+    if (w.status !== 0) throw new Error(`${w.command} failed (exit ${w.status}) after ${w.seconds.toFixed(0)}s (log: ${w.logFile}):\n${w.output.slice(-3000)}\n${await workloadLogs()}`);
+    await expectOk(w, 'deploy workloads-stack');
     for (const out of [r.output, w.output]) expect(out).not.toMatch(/Error:/);
     // The exit code alone is not proof: cdktf reports 0 when its terraform is killed.
     for (const stack of ['addons-stack', 'kafka-stack']) expect(r.output).toMatch(new RegExp(`${stack}\\s+Apply complete!`));
