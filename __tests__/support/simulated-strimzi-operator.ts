@@ -53,11 +53,12 @@ export { STRIMZI_SOURCES } from './simulated-strimzi/model';
  *   the security contexts of the provider the operator Deployment is configured with
  *   (`STRIMZI_POD_SECURITY_PROVIDER_CLASS`), so PodSecurity admission and the scheduler judge
  *   them; node certificates with Strimzi's names per listener, served by the local Kafka nodes
- *   that stand behind the brokers (their EXTERNAL listener); and the status, Ready only once
+ *   that stand behind the brokers (their EXTERNAL and PODS listeners); and the status, Ready only once
  *   every broker pod is Running, lagging an update by `statusLagMs` as a reconcile does.
  * - KafkaNodePool: status (node ids, roles, replicas, observedGeneration) once its Kafka is Ready.
  * - KafkaUser: the Secret in Strimzi's shape and status Ready, `userLagMs` after the user
- *   appears and its Kafka is Ready. Users the local cluster has (producer, consumer) get their
+ *   appears and its Kafka is Ready, and the KafkaUser's own ACLs (`authorization.type: simple`)
+ *   on the local cluster. Users the local cluster has (producer, consumer) get their
  *   passwords; a user with a password Secret (the admin) gets its SCRAM credential and the
  *   all-operations ACLs of a super user set on the local cluster; any other user without a
  *   password Secret (the lag reader) gets a generated password, kept in its Secret, and its
@@ -141,6 +142,7 @@ export class SimulatedStrimziOperator {
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     for (const user of [...this.kafkaCredentials]) await this.removeKafkaCredential(user);
+    for (const user of [...this.userAcls.keys()]) await this.removeUserAcls(user);
     for (const id of [...this.served.keys()]) await serveExternalKeystore(PLATFORM_LOCAL_KAFKA, id, undefined).catch(() => undefined);
     this.served.clear();
     await this.proxies.close();
@@ -170,6 +172,7 @@ export class SimulatedStrimziOperator {
     // A KafkaUser deleted: the User Operator removes its credentials from Kafka.
     const present = new Set(users.map((u) => u.metadata.name));
     for (const user of [...this.kafkaCredentials]) if (!present.has(user)) await this.removeKafkaCredential(user);
+    for (const user of [...this.userAcls.keys()]) if (!present.has(user) && !this.kafkaCredentials.has(user)) await this.removeUserAcls(user);
   }
 
   private isCurrent(object: KubeObject): boolean {
@@ -426,6 +429,8 @@ export class SimulatedStrimziOperator {
     const ref = user.spec.authentication?.password?.valueFrom?.secretKeyRef as { name: string; key: string } | undefined;
     if (!ref) {
       if (!(LOCAL_SCRAM_USERS as readonly string[]).includes(name)) return this.generatedPassword(user);
+      // The local cluster's own user keeps its credential; its ACLs are the KafkaUser's, as the User Operator writes them.
+      await this.setUserAcls(name, userAclsOf(user));
       return fs.readFileSync(localUserPasswordFile(name), 'utf8').trim();
     }
     const secret = await this.api.get(resourcePath('', 'v1', 'secrets', ref.name, this.namespace));
@@ -443,12 +448,11 @@ export class SimulatedStrimziOperator {
     const name = user.metadata.name as string;
     const existing = await this.api.find(resourcePath('', 'v1', 'secrets', name, this.namespace));
     const password = existing?.data?.password ? Buffer.from(existing.data.password as string, 'base64').toString('utf8') : randomBytes(24).toString('base64url');
-    const acls = (user.spec.authorization?.acls ?? []) as { resource: { type: string; name?: string; patternType?: string }; operations: string[] }[];
-    await this.setKafkaCredential(name, password, acls);
+    await this.setKafkaCredential(name, password, userAclsOf(user));
     return password;
   }
 
-  private async setKafkaCredential(name: string, password: string, acls?: readonly { resource: { type: string; name?: string; patternType?: string }; operations: string[] }[]): Promise<void> {
+  private async setKafkaCredential(name: string, password: string, acls?: readonly UserAcl[]): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simulated-user-operator-'));
     const file = path.join(dir, 'scram.properties');
     // The password goes to Kafka's tool in a 0600 file, never on a command line.
@@ -458,16 +462,7 @@ export class SimulatedStrimziOperator {
       await runKafkaTool(KafkaTools.configs, [...admin, '--alter', '--entity-type', 'users', '--entity-name', name, '--add-config-file', file]);
       this.kafkaCredentials.add(name);
       if (acls) {
-        // The KafkaUser's own ACLs, as the User Operator writes them.
-        const set: string[][] = [];
-        for (const acl of acls) {
-          const resource = acl.resource.type === 'cluster' ? ['--cluster'] : [`--${acl.resource.type}`, acl.resource.name!, '--resource-pattern-type', acl.resource.patternType ?? 'literal'];
-          for (const operation of acl.operations) {
-            await runKafkaTool(KafkaTools.acls, [...admin, '--add', '--allow-principal', `User:${name}`, '--operation', operation, ...resource]);
-            set.push(['--operation', operation, ...resource]);
-          }
-        }
-        this.userAcls.set(name, set);
+        await this.setUserAcls(name, acls);
         this.events.push(`SCRAM credential and ${acls.length} ACLs for ${name} set on the local cluster`);
         return;
       }
@@ -479,6 +474,29 @@ export class SimulatedStrimziOperator {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /** The KafkaUser's own ACLs on the local cluster, as the User Operator writes them (remembered, to remove with the user). */
+  private async setUserAcls(name: string, acls: readonly UserAcl[]): Promise<void> {
+    const admin = ['--bootstrap-server', localBootstrapServers()];
+    const set: string[][] = [];
+    for (const acl of acls) {
+      const resource = acl.resource.type === 'cluster' ? ['--cluster'] : [`--${acl.resource.type}`, acl.resource.name!, '--resource-pattern-type', acl.resource.patternType ?? 'literal'];
+      for (const operation of acl.operations) {
+        await runKafkaTool(KafkaTools.acls, [...admin, '--add', '--allow-principal', `User:${name}`, '--operation', operation, ...resource]);
+        set.push(['--operation', operation, ...resource]);
+      }
+    }
+    this.userAcls.set(name, set);
+    if (!this.kafkaCredentials.has(name)) this.events.push(`${acls.length} ACLs for ${name} set on the local cluster`);
+  }
+
+  /** Removes the ACLs set for a user whose credential the local cluster keeps (one of its own users). */
+  private async removeUserAcls(name: string): Promise<void> {
+    const admin = ['--bootstrap-server', localBootstrapServers()];
+    for (const acl of this.userAcls.get(name) ?? []) await runKafkaTool(KafkaTools.acls, [...admin, '--remove', '--force', '--allow-principal', `User:${name}`, ...acl]);
+    this.userAcls.delete(name);
+    this.events.push(`ACLs of ${name} removed from the local cluster`);
   }
 
   private async removeKafkaCredential(name: string): Promise<void> {
@@ -493,6 +511,14 @@ export class SimulatedStrimziOperator {
     this.events.push(`SCRAM credential and ACLs of ${name} removed from the local cluster`);
   }
 }
+
+/** One entry of a KafkaUser's `spec.authorization.acls`. */
+interface UserAcl {
+  readonly resource: { readonly type: string; readonly name?: string; readonly patternType?: string };
+  readonly operations: readonly string[];
+}
+
+const userAclsOf = (user: KubeObject): UserAcl[] => (user.spec.authorization?.type === 'simple' ? (user.spec.authorization.acls ?? []) : []) as UserAcl[];
 
 /** The ownerReference the operator puts on what it creates, so deleting the owner deletes them. */
 function owner(kind: string, object: KubeObject) {
