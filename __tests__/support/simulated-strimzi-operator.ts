@@ -17,6 +17,7 @@ import {
 } from '../../tools/local/kafka';
 import { nodeLayout } from '../../tools/local/kafka/layout';
 import { KubeApi, KubeApiError, KubeObject, resourcePath } from '../../tools/local/kubernetes';
+import { POD_CIDR } from '../../tools/local/kubernetes/components';
 import { SimulatedClusterCa } from './simulated-strimzi/certificates';
 import {
   brokerAdvertisedHost,
@@ -122,6 +123,10 @@ export class SimulatedStrimziOperator {
   }
 
   start(intervalMs = 500): void {
+    if (this.podNetwork) {
+      const removed = PodAddressRelays.removeLeftovers(POD_CIDR);
+      if (removed.length > 0) this.events.push(`pod addresses left local by an earlier run removed: ${removed.join(', ')}`);
+    }
     const loop = async () => {
       if (this.stopped) return;
       this.running = this.reconcile().then(

@@ -382,6 +382,7 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
     expect(count).toBeGreaterThan(0);
     const content = await readTopic(localBootstrapServers(), POSTS_TOPIC);
     expect(`${content.records} records, ${content.ids.size} ids`).toBe(`${count} records, ${count} ids`);
+    console.log(`[deploy-test] the producer Job sent ${count}; ConsoleConsumer read ${content.records} records, ${content.ids.size} distinct ids`);
 
     const consumer = await api
       .waitFor(

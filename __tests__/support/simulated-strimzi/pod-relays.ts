@@ -10,6 +10,26 @@ import * as net from 'net';
  * ipsets then work on these addresses as on a cluster's. Needs root (ip route).
  */
 export class PodAddressRelays {
+  /**
+   * Removes the addresses in `cidr` (a.b.0.0/16 or wider) that an earlier run made local and
+   * could not remove (a run that was killed), so none outlives its pod.
+   */
+  static removeLeftovers(cidr: string): string[] {
+    const [base, bits] = cidr.split('/');
+    const toInt = (ip: string) => ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+    const size = 2 ** (32 - Number(bits));
+    const start = toInt(base) - (toInt(base) % size);
+    const table = execFileSync('ip', ['-4', 'route', 'show', 'table', 'local', 'type', 'local', 'dev', 'lo'], { encoding: 'utf8' });
+    const removed: string[] = [];
+    for (const m of table.matchAll(/^local (\d+\.\d+\.\d+\.\d+) /gm)) {
+      const ip = m[1];
+      if (toInt(ip) < start || toInt(ip) >= start + size) continue;
+      execFileSync('ip', ['route', 'del', 'local', `${ip}/32`, 'dev', 'lo', 'table', 'local'], { stdio: 'ignore' });
+      removed.push(ip);
+    }
+    return removed;
+  }
+
   private readonly relays = new Map<string, { server: net.Server; target: string; ip: string }>();
   private readonly sockets = new Set<net.Socket>();
 
