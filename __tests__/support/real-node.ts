@@ -4,7 +4,6 @@ import { KubeApi, KubeObject, resourcePath } from '../../tools/local/kubernetes'
 import { pathOf } from '../../tools/local/kubernetes/node-cluster';
 import { BUSYBOX_IMAGE } from '../../tools/local/kubernetes/node-images';
 import { LocalKubernetes, localKubernetesLayout } from '../../tools/local/kubernetes';
-import { LocalKafkaCluster, PLATFORM_LOCAL_KAFKA, SIDE_CLUSTER_PORT_OFFSETS, shiftedPorts } from '../../tools/local/kafka';
 import { CACHE_DIR } from '../../tools/paths';
 import { shiftedKubernetesConfig, shiftedNodeConfig } from './deploy';
 
@@ -22,21 +21,6 @@ export const JOIN_NODE_IP = '10.245.3.1';
 export const joinTestKubernetes = new LocalKubernetes(
   localKubernetesLayout({ ...shiftedKubernetesConfig(300), nodeLayout: 'single-node', realNode: joinNodeConfig }, path.join(CACHE_DIR, 'join-test', 'kubernetes')),
 );
-
-/**
- * A three-node Kafka cluster whose SASL_SSL listeners bind and advertise the node's bridge
- * address, so pods on the node reach the brokers (and this machine's tools still do): until the
- * brokers run as pods, the services' path to Kafka on this layout.
- */
-export const podsKafka = new LocalKafkaCluster({
-  ...PLATFORM_LOCAL_KAFKA,
-  name: 'pods-kafka',
-  dir: path.join(CACHE_DIR, 'pods-kafka'),
-  ...shiftedPorts(SIDE_CLUSTER_PORT_OFFSETS.pods),
-  saslHost: JOIN_NODE_IP,
-  configKey: 'podsKafka',
-  portsDefinedIn: '__tests__/support/real-node.ts',
-});
 
 /**
  * The enforcer's own record of what it refused: kube-router sends every packet its pod firewall

@@ -423,7 +423,7 @@ export class LocalKafkaCluster {
     const { configKey: key, portsDefinedIn: file } = this.spec;
     await ensurePortFree(node.clientPort, `node ${node.id} client listener`, `${key}.clientBasePort`, file);
     await ensurePortFree(node.controllerPort, `node ${node.id} controller listener`, `${key}.controllerBasePort`, file);
-    await ensurePortFree(node.saslPort, `node ${node.id} SASL_SSL listener`, `${key}.saslBasePort`, file, node.saslHost);
+    await ensurePortFree(node.saslPort, `node ${node.id} SASL_SSL listener`, `${key}.saslBasePort`, file);
     if (node.externalPort !== undefined) await ensurePortFree(node.externalPort, `node ${node.id} EXTERNAL listener`, `${key}.externalBasePort`, file);
     if (node.podNetworkPort !== undefined) await ensurePortFree(node.podNetworkPort, `node ${node.id} PODS listener`, `${key}.podNetworkBasePort`, file);
   }
@@ -432,7 +432,7 @@ export class LocalKafkaCluster {
     return Promise.all(
       nodes.map(async (n) => {
         const pid = this.runningPid(n);
-        const [clientListening, controllerListening, saslListening] = await Promise.all([isListening(n.clientPort), isListening(n.controllerPort), isListening(n.saslPort, 1000, n.saslHost)]);
+        const [clientListening, controllerListening, saslListening] = await Promise.all([isListening(n.clientPort), isListening(n.controllerPort), isListening(n.saslPort)]);
         return {
           id: n.id,
           pid,
@@ -470,7 +470,7 @@ export class LocalKafkaCluster {
     }
     for (const node of toStart) {
       const pid = this.spawnNode(node, version, options);
-      log(`Started node ${node.id} (Kafka ${version}, pid ${pid}, client ${HOST}:${node.clientPort}, SASL_SSL ${node.saslHost}:${node.saslPort}, controller ${HOST}:${node.controllerPort}, log ${node.logFile})`);
+      log(`Started node ${node.id} (Kafka ${version}, pid ${pid}, client ${HOST}:${node.clientPort}, SASL_SSL ${HOST}:${node.saslPort}, controller ${HOST}:${node.controllerPort}, log ${node.logFile})`);
     }
   }
 
@@ -522,7 +522,7 @@ export class LocalKafkaCluster {
     const ca = fs.readFileSync(caFile(this.spec), 'utf8');
     const probes = status.nodes
       .filter((n) => n.saslListening)
-      .flatMap((n) => LOCAL_SCRAM_USERS.map((username) => ({ address: `${this.spec.saslHost ?? HOST}:${n.saslPort}`, username })));
+      .flatMap((n) => LOCAL_SCRAM_USERS.map((username) => ({ address: `${HOST}:${n.saslPort}`, username })));
     const deadline = Date.now() + timeoutMs;
     let rewrittenAt = 0;
     for (const probe of probes) {

@@ -34,11 +34,6 @@ export interface LocalKafkaSpec {
    * names those pods have. Undefined: the cluster has no such listener.
    */
   readonly podNetwork?: { readonly basePort: number; readonly advertised: readonly string[] };
-  /**
-   * Address the SASL_SSL listener binds and advertises (default 127.0.0.1): a local real
-   * node's bridge address lets its pods reach the brokers, host tools too.
-   */
-  readonly saslHost?: string;
   /** Kafka version a node runs unless it was started with another one. */
   readonly kafkaVersion: string;
   /** KRaft metadata version the storage is formatted with. */
@@ -53,9 +48,8 @@ export interface LocalNode {
   readonly id: number;
   readonly clientPort: number;
   readonly controllerPort: number;
-  /** SASL_SSL (SCRAM-SHA-512 over TLS) listener, on `saslHost`. */
+  /** SASL_SSL (SCRAM-SHA-512 over TLS) listener. */
   readonly saslPort: number;
-  readonly saslHost: string;
   /** EXTERNAL (SASL_SSL) listener, when the cluster has one. */
   readonly externalPort?: number;
   /** PODS (SASL_SSL) listener and the `host:port` it advertises, when the cluster has one. */
@@ -102,7 +96,7 @@ export const PLATFORM_LOCAL_KAFKA: LocalKafkaSpec = {
  * them stay below the kernel's ephemeral range (32768+), where a client's outgoing connection could
  * take a listener's port while its broker is down.
  */
-export const SIDE_CLUSTER_PORT_OFFSETS = { chaos: -10000, upgrade: -12000, bench: -14000, pods: -16000 } as const;
+export const SIDE_CLUSTER_PORT_OFFSETS = { chaos: -10000, upgrade: -12000, bench: -14000 } as const;
 
 /**
  * The platform cluster's ports, every listener moved by `offset`: a cluster beside it
@@ -129,7 +123,6 @@ export function nodeLayout(spec: LocalKafkaSpec, id: number): LocalNode {
     clientPort: spec.clientBasePort + id - 1,
     controllerPort: spec.controllerBasePort + id - 1,
     saslPort: spec.saslBasePort + id - 1,
-    saslHost: spec.saslHost ?? HOST,
     ...(spec.externalBasePort !== undefined ? { externalPort: spec.externalBasePort + id - 1 } : {}),
     ...(spec.podNetwork !== undefined ? { podNetworkPort: spec.podNetwork.basePort + id - 1, podNetworkAdvertised: spec.podNetwork.advertised[id - 1] } : {}),
     dir,
@@ -149,6 +142,6 @@ export function allNodes(spec: LocalKafkaSpec): LocalNode[] {
 /** `127.0.0.1:<port>,...` for one listener of every node. */
 export function addresses(spec: LocalKafkaSpec, listener: 'clientPort' | 'saslPort' | 'externalPort'): string {
   return allNodes(spec)
-    .map((n) => `${listener === 'saslPort' ? n.saslHost : HOST}:${n[listener]}`)
+    .map((n) => `${HOST}:${n[listener]}`)
     .join(',');
 }

@@ -65,7 +65,7 @@ export async function ensureTls(spec: LocalKafkaSpec, log: Log): Promise<BrokerT
     const password = loadOrCreateSecret(path.join(work, 'keystore.password'));
     const env = { LOCAL_KAFKA_STOREPASS: password };
     const store = (file: string) => ['-keystore', path.join(work, file), '-storetype', 'PKCS12', '-storepass:env', 'LOCAL_KAFKA_STOREPASS'];
-    const san = `SAN=IP:127.0.0.1,DNS:localhost${spec.saslHost && spec.saslHost !== '127.0.0.1' ? `,IP:${spec.saslHost}` : ''}`;
+    const san = 'SAN=IP:127.0.0.1,DNS:localhost';
     await runKeytool(['-genkeypair', '-alias', 'ca', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650', '-dname', `CN=kafka-platform ${spec.name} CA`, '-ext', 'BC:c=ca:true', ...store('ca.p12')], env);
     await runKeytool(['-exportcert', '-rfc', '-alias', 'ca', '-file', path.join(work, 'ca.crt'), ...store('ca.p12')], env);
     await runKeytool(['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650', '-dname', 'CN=localhost', '-ext', san, ...store('broker.p12')], env);

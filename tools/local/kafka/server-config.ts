@@ -24,10 +24,10 @@ export function serverProperties(node: LocalNode, nodes: readonly LocalNode[], t
     // Dynamic KRaft quorum (KIP-853): voters come from the formatted storage, not from static config.
     'controller.quorum.bootstrap.servers': nodes.map((n) => `${HOST}:${n.controllerPort}`).join(','),
     'controller.listener.names': 'CONTROLLER',
-    listeners: `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${node.saslHost}:${node.saslPort}${external}${pods}`,
+    listeners: `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${HOST}:${node.saslPort}${external}${pods}`,
     // PODS advertises a broker pod's name (and port), which only a pod of a local Kubernetes
     // resolves: the relay from that pod's address ends here (podNetwork in layout.ts).
-    'advertised.listeners': `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${node.saslHost}:${node.saslPort}${external}${podsAdvertised}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${node.clientPort},CONTROLLER://${HOST}:${node.controllerPort},SASL_SSL://${HOST}:${node.saslPort}${external}${podsAdvertised}`,
     'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL${external ? ',EXTERNAL:SASL_SSL' : ''}${pods ? ',PODS:SASL_SSL' : ''}`,
     'inter.broker.listener.name': 'PLAINTEXT',
     // Clients as in the Kubernetes clusters: TLS plus SCRAM-SHA-512, users created by clusterUp.
