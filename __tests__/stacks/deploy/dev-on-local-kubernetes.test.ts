@@ -364,6 +364,8 @@ describe('dev on a local Kubernetes, deployed through the project commands', () 
 
   it('runs the services on the real node from the pushed images: the producer Job’s messages all in posts by Kafka’s own count, every one consumed', async () => {
     assertDeployed();
+    // The path needs no NetworkPolicy rule beyond workloads-stack's own: allow-kafka's peers are
+    // the broker pods, whose addresses this machine answers on (the simulated operator's relays).
     const ns = await api.get(resourcePath('', 'v1', 'namespaces', 'workloads'));
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     expect(ns.metadata.annotations[NAMESPACE_NODE_SELECTOR_ANNOTATION]).toBe(onRealNode(deployNodeConfig));

@@ -1,5 +1,22 @@
 import * as net from 'net';
 
+/** Pipes `client` to a new connection to `target` (`host:port`) both ways; either side's end or error closes both. Both sockets are in `open` while they are. */
+export function relay(client: net.Socket, target: string, open: Set<net.Socket>): void {
+  const [host, port] = target.split(':');
+  const upstream = net.connect(Number(port), host);
+  for (const s of [client, upstream]) {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+  }
+  client.pipe(upstream).pipe(client);
+  const close = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', close);
+  upstream.on('error', close);
+}
+
 /**
  * What kube-proxy does for a NodePort Service on the node's address, for the simulated nodes
  * (kwok runs no proxy): 127.0.0.1:<nodePort> forwarded, connection by connection, to the
@@ -18,22 +35,7 @@ export class NodePortProxies {
       return;
     }
     const entry = { server: net.createServer(), targets: [...targets] };
-    entry.server.on('connection', (client) => {
-      const target = entry.targets[this.next++ % entry.targets.length];
-      const [host, port] = target.split(':');
-      const upstream = net.connect(Number(port), host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close);
-      upstream.on('error', close);
-    });
+    entry.server.on('connection', (client) => relay(client, entry.targets[this.next++ % entry.targets.length], this.sockets));
     await new Promise<void>((resolve, reject) => {
       entry.server.once('error', (err) => reject(new Error(`simulated kube-proxy: cannot listen on 127.0.0.1:${nodePort} for a NodePort Service: ${err.message}`)));
       entry.server.listen(nodePort, '127.0.0.1', () => resolve());

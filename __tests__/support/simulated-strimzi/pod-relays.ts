@@ -1,5 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as net from 'net';
+import { relay } from './node-ports';
 
 /**
  * What a broker pod's address would answer on a real cluster, for broker pods that kwok holds
@@ -40,21 +41,7 @@ export class PodAddressRelays {
     if (existing && existing.ip === ip && existing.target === target) return;
     if (existing) await this.remove(key);
     execFileSync('ip', ['route', 'replace', 'local', `${ip}/32`, 'dev', 'lo', 'table', 'local']);
-    const server = net.createServer((client) => {
-      const [host, targetPort] = target.split(':');
-      const upstream = net.connect(Number(targetPort), host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close);
-      upstream.on('error', close);
-    });
+    const server = net.createServer((client) => relay(client, target, this.sockets));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`simulated broker pod ${pod}: cannot listen on ${ip}:${port}: ${err.message}`)));
       server.listen(port, ip, () => resolve());
