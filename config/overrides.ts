@@ -24,7 +24,6 @@ export const OVERRIDE_VARIABLES = {
   workloadsNodeSelector: 'KAFKA_PLATFORM_WORKLOADS_NODE_SELECTOR',
 } as const;
 
-
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /**

@@ -35,9 +35,10 @@ const MOUNT = { ca: '/etc/kafka-client/ca', sasl: '/etc/kafka-client/sasl' } as 
 /** Consumers kept running even when idle: one can drain while the other restarts. */
 const CONSUMER_MIN_REPLICAS = 2;
 
-/** Pod template annotation of the consumer: a digest of the CA and password it reads at start. */
 /** The PodNodeSelector admission plugin's namespace annotation (`services.namespaceNodeSelector`). */
 export const NAMESPACE_NODE_SELECTOR_ANNOTATION = 'scheduler.alpha.kubernetes.io/node-selector';
+
+/** Pod template annotation of the consumer: a digest of the CA and password it reads at start. */
 export const CLIENT_SECRETS_DIGEST_ANNOTATION = 'kafka-platform/client-secrets-digest';
 
 /** Pod template annotation carrying the producer's run token (`producer_run`). */

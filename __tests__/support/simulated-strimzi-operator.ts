@@ -472,7 +472,7 @@ export class SimulatedStrimziOperator {
         return;
       }
       // What `superUsers` in the Kafka resource grants, as ACLs (the local brokers' super users are fixed).
-      for (const resource of [['--cluster'], ['--topic', '*'], ['--group', '*']]) {
+      for (const resource of SUPER_USER_RESOURCES) {
         await runKafkaTool(KafkaTools.acls, [...admin, '--add', '--allow-principal', `User:${name}`, '--operation', 'All', ...resource]);
       }
       this.events.push(`SCRAM credential and super-user ACLs for ${name} set on the local cluster`);
@@ -496,26 +496,31 @@ export class SimulatedStrimziOperator {
     if (!this.kafkaCredentials.has(name)) this.events.push(`${acls.length} ACLs for ${name} set on the local cluster`);
   }
 
+  /** Removes the ACLs set for a user (without any remembered: the super user's). */
+  private async removeAcls(name: string): Promise<void> {
+    const admin = ['--bootstrap-server', localBootstrapServers()];
+    const granted = this.userAcls.get(name) ?? SUPER_USER_RESOURCES.map((resource) => ['--operation', 'All', ...resource]);
+    for (const acl of granted) await runKafkaTool(KafkaTools.acls, [...admin, '--remove', '--force', '--allow-principal', `User:${name}`, ...acl]);
+    this.userAcls.delete(name);
+  }
+
   /** Removes the ACLs set for a user whose credential the local cluster keeps (one of its own users). */
   private async removeUserAcls(name: string): Promise<void> {
-    const admin = ['--bootstrap-server', localBootstrapServers()];
-    for (const acl of this.userAcls.get(name) ?? []) await runKafkaTool(KafkaTools.acls, [...admin, '--remove', '--force', '--allow-principal', `User:${name}`, ...acl]);
-    this.userAcls.delete(name);
+    await this.removeAcls(name);
     this.events.push(`ACLs of ${name} removed from the local cluster`);
   }
 
   private async removeKafkaCredential(name: string): Promise<void> {
     const admin = ['--bootstrap-server', localBootstrapServers()];
-    const granted = this.userAcls.get(name) ?? [['--cluster'], ['--topic', '*'], ['--group', '*']].map((resource) => ['--operation', 'All', ...resource]);
-    for (const acl of granted) {
-      await runKafkaTool(KafkaTools.acls, [...admin, '--remove', '--force', '--allow-principal', `User:${name}`, ...acl]);
-    }
-    this.userAcls.delete(name);
+    await this.removeAcls(name);
     await runKafkaTool(KafkaTools.configs, [...admin, '--alter', '--entity-type', 'users', '--entity-name', name, '--delete-config', 'SCRAM-SHA-512']);
     this.kafkaCredentials.delete(name);
     this.events.push(`SCRAM credential and ACLs of ${name} removed from the local cluster`);
   }
 }
+
+/** What `superUsers` in the Kafka resource grants, as the resources of all-operations ACLs. */
+const SUPER_USER_RESOURCES = [['--cluster'], ['--topic', '*'], ['--group', '*']];
 
 /** One entry of a KafkaUser's `spec.authorization.acls`. */
 interface UserAcl {

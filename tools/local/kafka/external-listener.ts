@@ -12,14 +12,19 @@ import { ensureTls } from './secrets';
  * exactly the names a cluster's brokers would present.
  */
 
-const KEYSTORE_LOCATION = 'listener.name.external.ssl.keystore.location';
-/** The PODS listener (layout.ts `podNetwork`) serves the same certificate as EXTERNAL. */
-const PODS_KEYSTORE_LOCATION = 'listener.name.pods.ssl.keystore.location';
-
 function externalPortOf(spec: LocalKafkaSpec, id: number): number {
   const port = nodeLayout(spec, id).externalPort;
   if (port === undefined) throw new Error(`the ${spec.name} cluster has no EXTERNAL listener: set ${spec.configKey}.externalBasePort in ${spec.portsDefinedIn}`);
   return port;
+}
+
+/** The listeners of node `id` whose certificate is replaceable: EXTERNAL, and PODS (layout.ts `podNetwork`) serving the same one. */
+function replaceableListeners(spec: LocalKafkaSpec, id: number): Array<{ name: string; port: number; keystoreLocation: string }> {
+  const pods = nodeLayout(spec, id).podNetworkPort;
+  return [
+    { name: 'EXTERNAL', port: externalPortOf(spec, id), keystoreLocation: 'listener.name.external.ssl.keystore.location' },
+    ...(pods !== undefined ? [{ name: 'PODS', port: pods, keystoreLocation: 'listener.name.pods.ssl.keystore.location' }] : []),
+  ];
 }
 
 /** `127.0.0.1:<port>` of every node's EXTERNAL listener. */
@@ -34,8 +39,7 @@ export function externalAddresses(spec: LocalKafkaSpec): string[] {
 export async function externalListenerProblem(spec: LocalKafkaSpec): Promise<string | undefined> {
   const missing: string[] = [];
   for (const node of allNodes(spec)) {
-    if (!(await isListening(externalPortOf(spec, node.id)))) missing.push(`node ${node.id} EXTERNAL (port ${externalPortOf(spec, node.id)})`);
-    if (node.podNetworkPort !== undefined && !(await isListening(node.podNetworkPort))) missing.push(`node ${node.id} PODS (port ${node.podNetworkPort})`);
+    for (const l of replaceableListeners(spec, node.id)) if (!(await isListening(l.port))) missing.push(`node ${node.id} ${l.name} (port ${l.port})`);
   }
   if (missing.length === 0) return undefined;
   return `the ${spec.name} cluster has no listener on ${missing.join(', ')}: it was started without one; restart it (npm run kafka:down && npm run kafka:up)`;
@@ -63,9 +67,8 @@ export function servedCertificateFingerprint(port: number): Promise<string> {
  * until the listener presents it.
  */
 export async function serveExternalKeystore(spec: LocalKafkaSpec, id: number, keystore: string | undefined, fingerprint?: string, timeoutMs = 60_000): Promise<void> {
-  const node = nodeLayout(spec, id);
-  const ports: Array<[string, number]> = [['EXTERNAL', externalPortOf(spec, id)], ...(node.podNetworkPort !== undefined ? [['PODS', node.podNetworkPort] as [string, number]] : [])];
-  const keys = [KEYSTORE_LOCATION, ...(node.podNetworkPort !== undefined ? [PODS_KEYSTORE_LOCATION] : [])];
+  const listeners = replaceableListeners(spec, id);
+  const keys = listeners.map((l) => l.keystoreLocation);
   const admin = ['--bootstrap-server', allNodes(spec).map((n) => `127.0.0.1:${n.clientPort}`).join(','), '--entity-type', 'brokers', '--entity-name', String(id), '--alter'];
   await runKafkaTool(
     KafkaTools.configs,
@@ -73,11 +76,11 @@ export async function serveExternalKeystore(spec: LocalKafkaSpec, id: number, ke
   );
   if (fingerprint === undefined) return;
   const deadline = Date.now() + timeoutMs;
-  for (const [listener, port] of ports) {
+  for (const l of listeners) {
     let served = '';
     while (served !== fingerprint) {
-      if (Date.now() > deadline) throw new Error(`node ${id} of the ${spec.name} cluster still presents ${served} on its ${listener} listener ${timeoutMs / 1000}s after its keystore was set to ${keystore}`);
-      served = await servedCertificateFingerprint(port).catch((err: Error) => err.message);
+      if (Date.now() > deadline) throw new Error(`node ${id} of the ${spec.name} cluster still presents ${served} on its ${l.name} listener ${timeoutMs / 1000}s after its keystore was set to ${keystore}`);
+      served = await servedCertificateFingerprint(l.port).catch((err: Error) => err.message);
       if (served !== fingerprint) await sleep(250);
     }
   }
