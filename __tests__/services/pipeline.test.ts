@@ -216,13 +216,14 @@ describe('producer and consumer services on the local cluster', () => {
     const t = await topics('restart');
     const first = startConsumer(t);
     await first.waitFor('group joined', () => first.events('group_join').length > 0);
-    // Paced, so the stream is still flowing when the consumer is stopped.
+    // Paced, so the stream usually still flows when the consumer is stopped. What the test needs is
+    // a backlog at the stop (asserted below); on a busy runner the producer may already be done.
     const producer = start('producer', { KAFKA_TOPIC: t.topic, MESSAGE_COUNT: '10000', RATE_LIMIT: '2500', PAYLOAD_SIZE: String(PAYLOAD_SIZE), MESSAGE_ID_PREFIX: t.topic });
     await first.waitFor('2,000 messages', () => processed(first).length >= 2000, 60_000);
     const stoppedAt = Date.now();
+    const producerStillSending = producer.events('summary').length === 0;
     const stopped = await stopGracefully(first);
     const stopMs = Date.now() - stoppedAt;
-    expect(producer.events('summary')).toEqual([]);
 
     const second = startConsumer(t);
     expect(await producer.exited).toBe(0);
@@ -233,7 +234,8 @@ describe('producer and consumer services on the local cluster', () => {
     expectComplete(all, t.topic, 10_000);
     const duplicates = all.length - distinctIds(all).size;
     console.log(
-      `SIGTERM mid-stream: first run processed ${processed(first).length} (stopped in ${stopMs} ms), second ${processed(second).length}; ` +
+      `SIGTERM mid-stream: first run processed ${processed(first).length} (stopped in ${stopMs} ms, producer ${producerStillSending ? 'still sending' : 'already done'}), ` +
+        `second ${processed(second).length}; ` +
         `10,000 distinct, ${duplicates} redelivered after the restart`,
     );
     expect(stopped.processed).toBeLessThan(10_000);
