@@ -36,14 +36,18 @@ mkdir -p .cache
 # Native addons are built for one Node.js version (the stamp's): another one rebuilds them.
 npm_config_nodedir="$(dirname "$node_bin")"
 export npm_config_nodedir
-if [ ! -d node_modules ] || [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+# The stamp names the lock file's content, not its time: a CI runner restores node_modules and
+# the stamp from its cache into a fresh checkout, where every file is newer than the stamp.
+lock_digest="$(node -e 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync("package-lock.json")).digest("hex"))')"
+installed_lock="$(sed -n 2p "$stamp" 2>/dev/null || true)"
+if [ ! -d node_modules ] || [ "$installed_lock" != "$lock_digest" ]; then
   echo "bootstrap: installing Node.js dependencies under Node.js $(node --version) (npm ci)..."
   # --prefer-offline: what the npm cache holds (checked against the lock file's integrity) is not fetched again.
   npm ci --prefer-offline --no-audit --no-fund --loglevel=error
-  node --version > "$stamp"
-elif [ "$(cat "$stamp")" != "$(node --version)" ]; then
+  printf '%s\n%s\n' "$(node --version)" "$lock_digest" > "$stamp"
+elif [ "$(sed -n 1p "$stamp")" != "$(node --version)" ]; then
   echo "bootstrap: rebuilding native addons for Node.js $(node --version) (npm rebuild)..."
   npm rebuild --loglevel=error
-  node --version > "$stamp"
+  printf '%s\n%s\n' "$(node --version)" "$lock_digest" > "$stamp"
 fi
 exec node_modules/.bin/tsx tools/toolchain.ts "$@"

@@ -146,6 +146,21 @@ export function freshCheckout(dir: string): string {
   return dir;
 }
 
+/** The file in which tools/bootstrap.sh records the lock file and Node.js that node_modules was installed for. */
+const NPM_INSTALL_STAMP = path.join('.cache', 'npm-installed.stamp');
+
+/**
+ * What the workflows' toolchain cache (actions/cache) restores into a fresh checkout for the
+ * bootstrap: node_modules, as hard links (the cache's tar would write the same files), and the
+ * install stamp with its own, older time, as tar keeps it. Everything else of this clone's
+ * `.cache` (its Kafka data, state, logs) stays behind.
+ */
+export function restoreToolchainCache(dir: string): void {
+  execFileSync('cp', ['-al', path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules')]);
+  fs.mkdirSync(path.join(dir, '.cache'), { recursive: true });
+  fs.cpSync(path.join(PROJECT_ROOT, NPM_INSTALL_STAMP), path.join(dir, NPM_INSTALL_STAMP), { preserveTimestamps: true });
+}
+
 /** One step of a workflow job: its command line and its `env:` block, as written. */
 export interface WorkflowStep {
   readonly run: string;
