@@ -285,9 +285,11 @@ describe('configuration errors', () => {
   }, 30_000);
 
   test('the producer exits with 1 and a summary when no broker is reachable', async () => {
-    const p = start('producer', { KAFKA_BROKERS: '127.0.0.1:1', MESSAGE_COUNT: '10' });
+    // Its start-up wait shortened from the default (startup.test.ts covers the default's length).
+    const p = start('producer', { KAFKA_BROKERS: '127.0.0.1:1', MESSAGE_COUNT: '10', KAFKA_STARTUP_TIMEOUT_MS: '2000' });
     expect(await p.exited).toBe(1);
     expect(p.events('summary')[0]).toMatchObject({ ok: false, requested: 10, sent: 0, error: expect.stringMatching(/ECONNREFUSED|Connection error/) });
+    expect(p.events('summary')[0].error).toContain('the brokers did not answer within KAFKA_STARTUP_TIMEOUT_MS=2000 ms');
   }, 60_000);
 });
 

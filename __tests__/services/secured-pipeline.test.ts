@@ -37,8 +37,7 @@ function produce(topic: string, count: number, env: Record<string, string>): Ser
 }
 
 /** Runs the producer to its end and returns its summary line, which must report a failure. */
-async function expectProducerFails(topic: string, env: Record<string, string>): Promise<LogRecord> {
-  const p = produce(topic, 10, env);
+async function expectProducerFails(p: ServiceProcess): Promise<LogRecord> {
   const code = await p.exited;
   expect({ code, tail: code === 1 ? '' : p.tail() }).toEqual({ code: 1, tail: '' });
   const summary = p.events('summary')[0];
@@ -106,12 +105,12 @@ describe('services over TLS with SCRAM-SHA-512 and ACLs on the local cluster', (
   test('a wrong password: the producer exits 1 with an authentication error', async () => {
     const wrong = path.join(scratch, 'wrong.password');
     fs.writeFileSync(wrong, 'not-the-password\n', { mode: 0o600 });
-    const summary = await expectProducerFails(t.topic, securedEnv('producer', { KAFKA_SASL_PASSWORD_FILE: wrong }));
+    const summary = await expectProducerFails(produce(t.topic, 10, securedEnv('producer', { KAFKA_SASL_PASSWORD_FILE: wrong })));
     expect(summary.error).toMatch(/SASL SCRAM SHA512 authentication failed.*invalid credentials/i);
   }, 60_000);
 
   test('no Write ACL on a topic: the producer exits 1 with an authorization error', async () => {
-    const summary = await expectProducerFails(t.noAcl, securedEnv('producer'));
+    const summary = await expectProducerFails(produce(t.noAcl, 10, securedEnv('producer')));
     expect(summary.error).toMatch(/not authorized to access topics/i);
   }, 60_000);
 
@@ -122,9 +121,12 @@ describe('services over TLS with SCRAM-SHA-512 and ACLs on the local cluster', (
     const otherCa = path.join(scratch, 'other-ca.crt');
     await runKeytool(['-exportcert', '-rfc', '-alias', 'ca', '-file', otherCa, ...store], env);
 
-    const summary = await expectProducerFails(t.topic, securedEnv('producer', { KAFKA_TLS_CA_FILE: otherCa }));
+    const p = produce(t.topic, 10, securedEnv('producer', { KAFKA_TLS_CA_FILE: otherCa }));
+    const summary = await expectProducerFails(p);
     expect(summary.error).toMatch(/certificate/i);
     expect(summary.error).not.toMatch(/authenticat|authoriz/i);
+    // A certificate no wait makes trusted fails at once, not after KAFKA_STARTUP_TIMEOUT_MS of tries.
+    expect(p.events('start_waiting')).toEqual([]);
   }, 90_000);
 });
 

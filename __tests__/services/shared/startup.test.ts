@@ -29,6 +29,10 @@ test('what a dead broker makes kafkajs throw is waited out; mistakes are not', (
   expect(isBrokerUnavailable(new KafkaJSNumberOfRetriesExceeded(refused(), { retryCount: 2, retryTime: 600 }))).toBe(true);
   expect(isBrokerUnavailable(protocolError('LEADER_NOT_AVAILABLE', 5))).toBe(true);
   expect(isBrokerUnavailable(loginRefused())).toBe(false);
+  // A broker certificate the client does not trust comes as the same kafkajs error as a refused connection.
+  const untrusted = (code: string) => new KafkaJSConnectionError(`Connection error: ${code.toLowerCase()}`, { broker: '127.0.0.1:2', code });
+  expect(isBrokerUnavailable(untrusted('SELF_SIGNED_CERT_IN_CHAIN'))).toBe(false);
+  expect(isBrokerUnavailable(new KafkaJSNumberOfRetriesExceeded(untrusted('ERR_TLS_CERT_ALTNAME_INVALID'), { retryCount: 2, retryTime: 600 }))).toBe(false);
   expect(isBrokerUnavailable(protocolError('UNKNOWN_TOPIC_OR_PARTITION', 3))).toBe(false);
   expect(isBrokerUnavailable(new Error('topic "posts" (KAFKA_TOPIC) does not exist'))).toBe(false);
 });

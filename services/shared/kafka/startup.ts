@@ -60,9 +60,29 @@ const MOVING = new Set([
 
 type ErrorLike = { name?: unknown; type?: unknown; message?: unknown; code?: unknown; cause?: unknown; originalError?: unknown; retriable?: unknown };
 
+/**
+ * Node's codes for a broker certificate the client does not trust or that names another host.
+ * kafkajs reports them as a KafkaJSConnectionError, like a refused connection, but no wait
+ * fixes them: Kafka's Java client treats them as fatal too (SslAuthenticationException).
+ */
+const CERTIFICATE_REFUSED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** True when `err` (or what it wraps) says a broker is down or the cluster is failing over. */
 export function isBrokerUnavailable(err: unknown): boolean {
   for (let e = err as ErrorLike | undefined, depth = 0; e && depth < 6; depth++) {
+    if (typeof e.code === 'string' && CERTIFICATE_REFUSED.has(e.code)) return false;
     if (typeof e.name === 'string' && BROKER_UNAVAILABLE.has(e.name)) return true;
     if (typeof e.type === 'string' && MOVING.has(e.type)) return true;
     if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'ETIMEDOUT' || e.code === 'EHOSTUNREACH') return true;
