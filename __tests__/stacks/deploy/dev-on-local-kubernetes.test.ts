@@ -105,14 +105,22 @@ async function topicNames(): Promise<string[]> {
 /**
  * Each stack's plan summary (tools/plan-summary.ts) for an app synthesized with `change`. The
  * three plans run side by side: each has its own stack directory, Terraform data directory and
- * state lock, and the providers are in the plugin cache since the first deploy.
+ * state lock, and its own provider plugin cache (Terraform's is not safe for concurrent inits:
+ * two of them installing one provider failed with "mkdir ... file exists").
  */
 async function plansFor(label: string, change: ConfigChange, variables: NodeJS.ProcessEnv = {}): Promise<Record<string, string>> {
   const outdir = synthVariant('dev', overrides, change);
   const started = Date.now();
   const stacks = ['addons-stack', 'kafka-stack', 'workloads-stack'];
   const runs = await Promise.all(
-    stacks.map((stack) => runCommand(`tools/with-toolchain.sh npx cdktf diff ${stack} --skip-synth --skip-provider-lock --output ${outdir}`, { ...overrides, ...secrets, ...variables })),
+    stacks.map((stack) =>
+      runCommand(`tools/with-toolchain.sh npx cdktf diff ${stack} --skip-synth --skip-provider-lock --output ${outdir}`, {
+        ...overrides,
+        ...secrets,
+        ...variables,
+        TF_PLUGIN_CACHE_DIR: path.join(outdir, `plugin-cache-${stack}`),
+      }),
+    ),
   );
   timings[`diff ${label} (three stacks)`] = (Date.now() - started) / 1000;
   return Object.fromEntries(stacks.map((stack, i) => [stack, summarizePlan(runs[i].output, runs[i].status === 0)]));
