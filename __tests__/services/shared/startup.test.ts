@@ -1,6 +1,7 @@
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
 import pino from 'pino';
 import { DEFAULT_STARTUP_TIMEOUT_MS, isBrokerUnavailable, untilBrokersAnswer } from '../../../services/shared/kafka/startup';
+import { platformaticRetriable } from '../../../services/shared/kafka/platformatic-consumer';
 
 /**
  * The start-up wait of services/shared/kafka/startup.ts with kafkajs' own error classes: what a
@@ -33,6 +34,12 @@ test('what a dead broker makes kafkajs throw is waited out; mistakes are not', (
   const untrusted = (code: string) => new KafkaJSConnectionError(`Connection error: ${code.toLowerCase()}`, { broker: '127.0.0.1:2', code });
   expect(isBrokerUnavailable(untrusted('SELF_SIGNED_CERT_IN_CHAIN'))).toBe(false);
   expect(isBrokerUnavailable(new KafkaJSNumberOfRetriesExceeded(untrusted('ERR_TLS_CERT_ALTNAME_INVALID'), { retryCount: 2, retryTime: 600 }))).toBe(false);
+  // @platformatic/kafka wraps the socket's error in a retriable NetworkError (its GenericError: code, canRetry, cause).
+  const platformaticNetworkError = (cause: Error) => Object.assign(new Error('Connection to 127.0.0.1:2 failed.', { cause }), { code: 'PLT_KFK_NETWORK', canRetry: true });
+  const socketError = (code: string) => Object.assign(new Error(code.toLowerCase()), { code });
+  expect(platformaticRetriable(platformaticNetworkError(socketError('ECONNREFUSED')))).toBe(true);
+  expect(platformaticRetriable(platformaticNetworkError(socketError('SELF_SIGNED_CERT_IN_CHAIN')))).toBe(false);
+  expect(platformaticRetriable(new AggregateError([platformaticNetworkError(socketError('UNABLE_TO_VERIFY_LEAF_SIGNATURE'))]))).toBe(false);
   expect(isBrokerUnavailable(protocolError('UNKNOWN_TOPIC_OR_PARTITION', 3))).toBe(false);
   expect(isBrokerUnavailable(new Error('topic "posts" (KAFKA_TOPIC) does not exist'))).toBe(false);
 });

@@ -4,7 +4,7 @@ import type { Message, MessagesStream } from '@platformatic/kafka';
 import { KafkaConnectionConfig } from '../config';
 import { Logger } from '../observability';
 import { CommitScheduler } from './commit-scheduler';
-import { isBrokerUnavailable, StartupRetry, untilBrokersAnswer } from './startup';
+import { isBrokerUnavailable, isCertificateRefused, StartupRetry, untilBrokersAnswer } from './startup';
 import { ConsumerOptions, IncomingBatch, IncomingMessage, MessageConsumer } from './types';
 
 /**
@@ -49,9 +49,13 @@ class Incoming implements IncomingMessage {
   }
 }
 
-/** True for the client's retriable errors (network, timeouts, moving leaders), also inside its aggregate errors. */
+/**
+ * True for the client's retriable errors (network, timeouts, moving leaders), also inside its
+ * aggregate errors. A refused broker certificate is not, though the client wraps it in a
+ * retriable NetworkError.
+ */
 export function platformaticRetriable(err: unknown, depth = 0): boolean {
-  if (!err || typeof err !== 'object' || depth > 6) return false;
+  if (!err || typeof err !== 'object' || depth > 6 || isCertificateRefused(err)) return false;
   const e = err as { canRetry?: unknown; code?: unknown; errors?: unknown; cause?: unknown };
   if (e.canRetry === true || e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT' || isBrokerUnavailable(err)) return true;
   if (Array.isArray(e.errors) && e.errors.some((x) => platformaticRetriable(x, depth + 1))) return true;

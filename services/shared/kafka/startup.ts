@@ -79,10 +79,19 @@ const CERTIFICATE_REFUSED = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** True when `err` (or what it wraps) is a broker certificate the client refused (CERTIFICATE_REFUSED). */
+export function isCertificateRefused(err: unknown): boolean {
+  for (let e = err as ErrorLike | undefined, depth = 0; e && depth < 6; depth++) {
+    if (typeof e.code === 'string' && CERTIFICATE_REFUSED.has(e.code)) return true;
+    e = (e.originalError ?? e.cause) as ErrorLike | undefined;
+  }
+  return false;
+}
+
 /** True when `err` (or what it wraps) says a broker is down or the cluster is failing over. */
 export function isBrokerUnavailable(err: unknown): boolean {
+  if (isCertificateRefused(err)) return false;
   for (let e = err as ErrorLike | undefined, depth = 0; e && depth < 6; depth++) {
-    if (typeof e.code === 'string' && CERTIFICATE_REFUSED.has(e.code)) return false;
     if (typeof e.name === 'string' && BROKER_UNAVAILABLE.has(e.name)) return true;
     if (typeof e.type === 'string' && MOVING.has(e.type)) return true;
     if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'ETIMEDOUT' || e.code === 'EHOSTUNREACH') return true;
