@@ -6,6 +6,7 @@ import { KafkaTools, runKafkaTool } from '../../tools/kafka-tool';
 import { ServiceProcess } from '../services/harness';
 import { chaosAdmin, chaosCluster } from './cluster';
 import { DeliveryReport, deliveryReport, logEndOffsets, printReport, readTopic } from './verifier';
+import { testRunId } from '../support/scratch';
 
 /** The producer service as a real process against a fault-test cluster, ids `<topic>-0..count-1` (compiled: see compileServices). */
 export function startProducer(cluster: LocalKafkaCluster, topic: string, count: number, env: Record<string, string> = {}, compiledDir?: string): ServiceProcess {
@@ -88,7 +89,7 @@ export function useChaosCluster(): () => Admin {
 
 async function connectChaosCluster(): Promise<Admin> {
   const result = await chaosCluster.up({ log: (l) => console.log(`[chaos-kafka] ${l}`) });
-  if (result.startedNodes.length > 0) fs.writeFileSync(CHAOS_STARTED_MARKER, `${process.pid}\n`);
+  if (result.startedNodes.length > 0) fs.writeFileSync(CHAOS_STARTED_MARKER, `${testRunId()}\n`);
   const admin = chaosAdmin();
   await admin.connect();
   return admin;

@@ -10,6 +10,8 @@ import { CACHE_DIR } from '../../tools/paths';
  * removed by the next run.
  */
 const SCRATCH_ROOT = path.join(CACHE_DIR, 'test-tmp');
+/** Set by the global setup, inherited by the lanes' worker processes. */
+const TEST_RUN_VARIABLE = 'KAFKA_PLATFORM_TEST_RUN';
 const runDir = (pid: number) => path.join(SCRATCH_ROOT, `run-${pid}`);
 
 export function useRunScratch(): string {
@@ -21,7 +23,16 @@ export function useRunScratch(): string {
   const dir = runDir(process.pid);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   process.env.TMPDIR = dir;
+  process.env[TEST_RUN_VARIABLE] = String(process.pid);
   return dir;
+}
+
+/**
+ * The test run a suite belongs to: the pid of the jest process whose global setup and teardown
+ * frame it (its lanes' workers inherit the variable), or this process outside `npm test`.
+ */
+export function testRunId(): string {
+  return process.env[TEST_RUN_VARIABLE] ?? String(process.pid);
 }
 
 export function removeRunScratch(): void {

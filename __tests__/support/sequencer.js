@@ -1,12 +1,11 @@
 const Sequencer = require('@jest/test-sequencer').default;
+const { NEEDS_KUBERNETES } = require('./lanes');
 
 /**
  * Jest's own order (failed first, then slowest first), except that the suites needing the local
  * Kubernetes run last: on a fresh machine its binaries build in the background meanwhile
- * (__tests__/support/kubernetes-build.ts).
+ * (__tests__/support/kubernetes-build.ts). The lanes runner keeps this order within each lane.
  */
-const NEEDS_KUBERNETES = /[\\/]__tests__[\\/](stacks[\\/]deploy[\\/]|tools[\\/]local[\\/]kubernetes[\\/]|modules[\\/]storage-class-check\.test)/;
-
 class KubernetesLastSequencer extends Sequencer {
   async sort(tests) {
     const sorted = await super.sort(tests);
