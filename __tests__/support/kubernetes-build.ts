@@ -22,7 +22,9 @@ const controlPlaneBuilt = () => Object.values(kubernetesBinaryPaths()).every((fi
 const nodeBuilt = () => Object.values(nodeBinaryPaths()).every((file) => fs.existsSync(file));
 const built = () => controlPlaneBuilt() && nodeBuilt();
 
+/** The running build's pid; none once it wrote its exit status (its pid may belong to another process by then). */
 function buildPid(): number | undefined {
+  if (fs.existsSync(STATUS) && fs.readFileSync(STATUS, 'utf8').trim() !== '') return undefined;
   const pid = Number(fs.existsSync(PID) ? fs.readFileSync(PID, 'utf8').trim() : NaN);
   return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
@@ -88,5 +90,11 @@ function raisePriority(log: (line: string) => void): void {
 /** At the end of a run: a build still running (no suite needed it) is stopped; Go keeps what it compiled. */
 export function stopKubernetesBuild(): void {
   const pid = buildPid();
-  if (pid !== undefined) process.kill(-pid, 'SIGTERM');
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch (err) {
+    // The group ended between the look and the signal.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }
