@@ -53,9 +53,11 @@ export async function kubernetesBinariesReady(log: (line: string) => void = cons
   if (ready()) return;
   // None running (a run of single suites, or an earlier build that failed): start one now.
   if (buildPid() === undefined) startKubernetesBuild(log);
-  raisePriority(log);
+  let raised = raiseBuildPriority();
+  if (raised) log('a suite waits for the local Kubernetes build: it runs at normal CPU priority from now on');
   const started = Date.now();
   let reported = started;
+  let lastRaised = started;
   // The control plane's suites go on as soon as its binaries are in; the node's suite waits for all.
   while (!ready() && (!fs.existsSync(STATUS) || fs.readFileSync(STATUS, 'utf8').trim() === '')) {
     if (buildPid() === undefined && !fs.existsSync(STATUS)) throw new Error(`the local Kubernetes build stopped without a result; see ${LOG}:\n${tailFile(LOG)}`);
@@ -63,6 +65,11 @@ export async function kubernetesBinariesReady(log: (line: string) => void = cons
     if (Date.now() - reported >= 30_000) {
       log(`  ... waiting for the local Kubernetes build (${Math.round((Date.now() - started) / 1000)}s): ${tailFile(LOG, 1).trim()}`);
       reported = Date.now();
+    }
+    // Each binary's `go build` starts at nice 19 again (tools/go-build.ts): lift the new ones too.
+    if (raised && Date.now() - lastRaised >= 5000) {
+      raised = raiseBuildPriority();
+      lastRaised = Date.now();
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -72,18 +79,19 @@ export async function kubernetesBinariesReady(log: (line: string) => void = cons
 }
 
 /**
- * A suite now waits on the build, so its lane has nothing else to do: from here on the build
- * takes its fair share of the CPU beside the other lane instead of what that lane leaves over
- * (lowering a nice value needs root; otherwise it stays at 19).
+ * A suite now waits on the build, so its lane has nothing else to do: the build's processes
+ * take their fair share of the CPU beside the other lane instead of what that lane leaves over.
+ * False when that is not allowed (lowering a nice value needs root: the build stays at 19) or no
+ * build runs.
  */
-function raisePriority(log: (line: string) => void): void {
+export function raiseBuildPriority(): boolean {
   const pid = buildPid();
-  if (pid === undefined) return;
+  if (pid === undefined) return false;
   try {
     execFileSync('renice', ['-n', '0', '-g', String(pid)], { stdio: 'ignore' });
-    log('a suite waits for the local Kubernetes build: it runs at normal CPU priority from now on');
+    return true;
   } catch {
-    // Not root: the build goes on at the lowest priority.
+    return false;
   }
 }
 
