@@ -22,9 +22,12 @@ const controlPlaneBuilt = () => Object.values(kubernetesBinaryPaths()).every((fi
 const nodeBuilt = () => Object.values(nodeBinaryPaths()).every((file) => fs.existsSync(file));
 const built = () => controlPlaneBuilt() && nodeBuilt();
 
-/** The running build's pid; none once it wrote its exit status (its pid may belong to another process by then). */
+/** The build wrote its exit status. */
+const buildFinished = () => fs.existsSync(STATUS) && fs.readFileSync(STATUS, 'utf8').trim() !== '';
+
+/** The running build's pid; none once it finished (its pid may belong to another process by then). */
 function buildPid(): number | undefined {
-  if (fs.existsSync(STATUS) && fs.readFileSync(STATUS, 'utf8').trim() !== '') return undefined;
+  if (buildFinished()) return undefined;
   const pid = Number(fs.existsSync(PID) ? fs.readFileSync(PID, 'utf8').trim() : NaN);
   return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
@@ -59,7 +62,7 @@ export async function kubernetesBinariesReady(log: (line: string) => void = cons
   let reported = started;
   let lastRaised = started;
   // The control plane's suites go on as soon as its binaries are in; the node's suite waits for all.
-  while (!ready() && (!fs.existsSync(STATUS) || fs.readFileSync(STATUS, 'utf8').trim() === '')) {
+  while (!ready() && !buildFinished()) {
     if (buildPid() === undefined && !fs.existsSync(STATUS)) throw new Error(`the local Kubernetes build stopped without a result; see ${LOG}:\n${tailFile(LOG)}`);
     if (Date.now() - started > timeoutMs) throw new Error(`the local Kubernetes build did not finish within ${timeoutMs / 60_000} minutes; see ${LOG}:\n${tailFile(LOG)}`);
     if (Date.now() - reported >= 30_000) {
@@ -84,7 +87,7 @@ export async function kubernetesBinariesReady(log: (line: string) => void = cons
  * False when that is not allowed (lowering a nice value needs root: the build stays at 19) or no
  * build runs.
  */
-export function raiseBuildPriority(): boolean {
+function raiseBuildPriority(): boolean {
   const pid = buildPid();
   if (pid === undefined) return false;
   try {

@@ -12,8 +12,10 @@ class LanesRunner extends EmittingTestRunner {
   #listeners = [];
 
   async runTests(tests, watcher, options) {
-    const kubernetes = tests.filter((t) => inKubernetesLane(t.path));
-    const other = tests.filter((t) => !inKubernetesLane(t.path));
+    // One look per suite: the lane test reads the suite's file.
+    const inLane = new Set(tests.filter((t) => inKubernetesLane(t.path)));
+    const kubernetes = tests.filter((t) => inLane.has(t));
+    const other = tests.filter((t) => !inLane.has(t));
     if (options.serial || kubernetes.length === 0 || other.length === 0) {
       return this.#lane(this._globalConfig).runTests(tests, watcher, options);
     }
